@@ -1,0 +1,78 @@
+//! Build script: OBS bindings (bindgen over the installed libobs headers) and
+//! the dock's C header (cbindgen over src/ffi/dock_api.rs).
+
+use std::env;
+use std::path::PathBuf;
+
+fn obs_include_dirs() -> Vec<PathBuf> {
+    if let Ok(dir) = env::var("VELORA_OBS_INCLUDE") {
+        return vec![PathBuf::from(dir)];
+    }
+    let out = std::process::Command::new("pkg-config")
+        .args(["--cflags-only-I", "libobs"])
+        .output();
+    let mut dirs: Vec<PathBuf> = match out {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout)
+            .split_whitespace()
+            .filter_map(|f| f.strip_prefix("-I").map(PathBuf::from))
+            .collect(),
+        _ => Vec::new(),
+    };
+    if dirs.is_empty() {
+        dirs.push(PathBuf::from("/usr/include/obs"));
+    }
+    dirs
+}
+
+fn main() {
+    println!("cargo:rerun-if-changed=src/ffi/wrapper.h");
+    println!("cargo:rerun-if-changed=src/ffi/dock_api.rs");
+    println!("cargo:rerun-if-changed=cbindgen.toml");
+    println!("cargo:rerun-if-env-changed=VELORA_OBS_INCLUDE");
+    println!("cargo:rerun-if-env-changed=VELORA_OBS_LIBDIR");
+
+    let includes = obs_include_dirs();
+    let mut builder = bindgen::Builder::default()
+        .header("src/ffi/wrapper.h")
+        .clang_arg("-DHAVE_OBSCONFIG_H")
+        .allowlist_function("obs_(data|register|get|module|service|output|properties|property|current|enum|weak|frontend)_.*")
+        .allowlist_function("obs_(reset_video|get_version|get_version_string|startup|shutdown|initialized|get_proc_handler|find_module_file|open_module|init_module|load_all_modules|post_load_modules|log_loaded_modules|find_data_file)")
+        .allowlist_function("(blog|bfree|bmalloc|bzalloc|bstrdup_n|calldata_.*|proc_handler_.*|text_lookup_.*|os_.*)")
+        .allowlist_type("obs_.*|video_.*|calldata.*|proc_handler.*|lookup_t|text_lookup|obs_frontend_event")
+        .allowlist_var("LOG_.*|LIBOBS_API_.*|OBS_.*")
+        .blocklist_function("obs_module_(load|unload|post_load|set_locale|free_locale|text|get_string|name|description|author|ver|set_pointer)")
+        .blocklist_function("obs_current_module")
+        .derive_default(true)
+        .layout_tests(false)
+        .generate_comments(false)
+        .parse_callbacks(Box::new(bindgen::CargoCallbacks::new()));
+    for dir in &includes {
+        builder = builder.clang_arg(format!("-I{}", dir.display()));
+    }
+    let bindings = builder
+        .generate()
+        .expect("bindgen could not read the OBS headers (install libobs-dev and libclang-dev)");
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap());
+    bindings
+        .write_to_file(out.join("obs_bindings.rs"))
+        .expect("write bindings");
+
+    if let Ok(dir) = env::var("VELORA_OBS_LIBDIR") {
+        println!("cargo:rustc-link-search=native={dir}");
+    }
+    println!("cargo:rustc-link-lib=dylib=obs");
+
+    // The dock's header. Generated into include/ (checked in, so the C++ side
+    // builds without running cargo first); a stale header fails the test
+    // `header_is_current`.
+    let crate_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    if !crate_dir.join("src/ffi/dock_api.rs").exists() {
+        return;
+    }
+    match cbindgen::generate(&crate_dir) {
+        Ok(b) => {
+            b.write_to_file(crate_dir.join("include/velora.h"));
+        }
+        Err(e) => println!("cargo:warning=cbindgen: {e}"),
+    }
+}

@@ -1,0 +1,1 @@
+//! Velora sandbox library.

@@ -1,0 +1,1 @@
+//! Velora REST client (no OBS types).
