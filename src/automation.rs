@@ -4,54 +4,126 @@
 //! `obs_data_t` to and from the JSON handled here.
 
 use crate::core::{self, Host};
+use crate::session::{self, Cmd, Failure};
+use crate::stream_config::Protocol;
 use serde_json::{json, Value};
 
 pub const VENDOR: &str = "velora";
 
-/// Every request the vendor registers.
-pub const REQUESTS: &[&str] = &["GetStatus"];
+/// Every request the vendor registers (public contract, README).
+pub const REQUESTS: &[&str] = &[
+    "GetStatus",
+    "Login",
+    "CancelLogin",
+    "Logout",
+    "ApplySetup",
+    "SetStreamInfo",
+    "GetCategories",
+    "RegenerateStreamKey",
+    "RestorePreviousService",
+];
 
 /// Error codes (stable, documented in the README).
 pub mod codes {
+    pub use crate::session::requests_codes::*;
     pub const UNKNOWN_REQUEST: &str = "UNKNOWN_REQUEST";
-    pub const NOT_READY: &str = "NOT_READY";
-    pub const INTERNAL: &str = "INTERNAL";
 }
 
 pub fn error(code: &str, message: impl Into<String>) -> Value {
     json!({"ok": false, "error": {"code": code, "message": message.into()}})
 }
 
-/// Handles one vendor request.
-pub fn handle(request: &str, _data: &Value) -> Value {
+fn result(r: Result<Value, Failure>) -> Value {
+    match r {
+        Ok(v) => v,
+        Err(f) => error(f.code, f.message),
+    }
+}
+
+fn opt_string(data: &Value, key: &str) -> Result<Option<String>, Value> {
+    match data.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(error(codes::INVALID_REQUEST, format!("'{key}' must be a string"))),
+    }
+}
+
+/// `tags`: an array of strings, or one comma-separated string.
+fn opt_tags(data: &Value) -> Result<Option<Vec<String>>, Value> {
+    match data.get("tags") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(crate::stream_config::split_tags(s))),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|t| t.as_str().map(str::to_string).ok_or(()))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+            .map_err(|_| error(codes::INVALID_REQUEST, "'tags' must be an array of strings")),
+        Some(_) => Err(error(codes::INVALID_REQUEST, "'tags' must be an array of strings")),
+    }
+}
+
+/// Handles one vendor request (on obs-websocket's thread; waits for the
+/// worker with a bounded timeout when the request needs the network).
+pub fn handle(request: &str, data: &Value) -> Value {
     let Some(host) = core::host() else {
         return error(codes::NOT_READY, "the Velora plugin is not loaded");
     };
     match request {
-        "GetStatus" => status(host.as_ref()),
+        "GetStatus" => session::status_json(host.as_ref()),
+        "Login" => result(session::call(|r| Cmd::Login(Some(r)))),
+        "CancelLogin" => result(session::call(|r| Cmd::CancelLogin(Some(r)))),
+        "Logout" => {
+            let restore = data.get("restorePrevious").and_then(Value::as_bool).unwrap_or(false);
+            result(session::call(|r| Cmd::Logout { restore, reply: Some(r) }))
+        }
+        "ApplySetup" => {
+            let protocol = match opt_string(data, "protocol") {
+                Ok(None) => None,
+                Ok(Some(p)) => match Protocol::parse(&p) {
+                    Some(p) => Some(p),
+                    None => return error(codes::INVALID_REQUEST, format!("unknown protocol '{p}' (rtmp, srt or whip)")),
+                },
+                Err(e) => return e,
+            };
+            result(session::call(|r| Cmd::ApplySetup { protocol, reply: Some(r) }))
+        }
+        "SetStreamInfo" => {
+            let title = match opt_string(data, "title") {
+                Ok(v) => v,
+                Err(e) => return e,
+            };
+            let category = match opt_string(data, "categorySlug") {
+                Ok(v) => v,
+                Err(e) => return e,
+            };
+            let tags = match opt_tags(data) {
+                Ok(v) => v,
+                Err(e) => return e,
+            };
+            result(session::call(|r| Cmd::SetStreamInfo { title, category, tags, reply: Some(r) }))
+        }
+        "GetCategories" => {
+            let refresh = data.get("refresh").and_then(Value::as_bool).unwrap_or(false);
+            result(session::call(|r| Cmd::GetCategories { refresh, reply: Some(r) }))
+        }
+        "RegenerateStreamKey" => {
+            if data.get("confirm").and_then(Value::as_bool) != Some(true) {
+                return error(
+                    codes::CONFIRMATION_REQUIRED,
+                    "regenerating the stream key invalidates the current key at once: send {\"confirm\": true}",
+                );
+            }
+            result(session::call(|r| Cmd::RegenerateKey { reply: Some(r) }))
+        }
+        "RestorePreviousService" => result(session::call(|r| Cmd::RestorePrevious { reply: Some(r) })),
         other => error(codes::UNKNOWN_REQUEST, format!("unknown request '{other}'")),
     }
 }
 
-/// `GetStatus`.
+/// `GetStatus` (kept for the unit tests below).
 pub fn status(host: &dyn Host) -> Value {
-    let current = host.current_service();
-    let active = current.as_ref().is_some_and(|c| c.is_velora());
-    let protocol = current
-        .as_ref()
-        .and_then(|c| c.velora.as_ref())
-        .map(|s| s.protocol.as_str());
-    json!({
-        "ok": true,
-        "version": crate::version::PLUGIN_VERSION,
-        "obsVersion": host.obs_version_string(),
-        "obsApiVersion": crate::version::display(host.obs_version()),
-        "apiBaseUrl": crate::settings::api_base_url(),
-        "loggedIn": false,
-        "serviceActive": active,
-        "serviceType": current.as_ref().map(|c| c.type_id.clone()),
-        "protocol": protocol,
-    })
+    session::status_json(host)
 }
 
 #[cfg(test)]

@@ -209,3 +209,6 @@ mod tag_tests {
         assert_eq!(join_tags(&split_tags("a,b")), "a, b");
     }
 }
+
+/// Velora's title limit, in Unicode characters (not bytes).
+pub const TITLE_MAX_CHARS: usize = 140;

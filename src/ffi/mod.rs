@@ -11,6 +11,8 @@
 //! - `websocket`: obs-websocket vendor requests and events.
 
 pub mod data;
+pub mod dock;
+pub mod dock_api;
 pub mod frontend;
 pub mod guard;
 pub mod harness;
