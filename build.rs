@@ -36,7 +36,7 @@ fn main() {
         .header("src/ffi/wrapper.h")
         .clang_arg("-DHAVE_OBSCONFIG_H")
         .allowlist_function("obs_(data|register|get|module|service|output|properties|property|current|enum|weak|frontend)_.*")
-        .allowlist_function("obs_(reset_video|get_version|get_version_string|startup|shutdown|initialized|get_proc_handler|find_module_file|open_module|init_module|load_all_modules|post_load_modules|log_loaded_modules|find_data_file)")
+        .allowlist_function("obs_(queue_task|in_task_thread|reset_video|get_version|get_version_string|startup|shutdown|initialized|get_proc_handler|find_module_file|open_module|init_module|load_all_modules|post_load_modules|log_loaded_modules|find_data_file)")
         .allowlist_function("(blog|bfree|bmalloc|bzalloc|bstrdup_n|calldata_.*|proc_handler_.*|text_lookup_.*|os_.*)")
         .allowlist_type("obs_.*|video_.*|calldata.*|proc_handler.*|lookup_t|text_lookup|obs_frontend_event")
         .allowlist_var("LOG_.*|LIBOBS_API_.*|OBS_.*")

@@ -10,6 +10,16 @@
 #include <stdint.h>
 
 /**
+ * Stream title limit (documented: "max 140 characters").
+ */
+#define MAX_TITLE_CHARS 140
+
+/**
+ * Values of `X-RateLimit-Reset` above this are Unix epoch seconds.
+ */
+#define EPOCH_THRESHOLD 1000000000
+
+/**
  * Default loopback port for the redirect listener. Register
  * `http://127.0.0.1:38287/velora/callback` as the redirect URI of the Velora
  * application. When the port is taken, the listener falls back to an
@@ -62,6 +72,11 @@ typedef enum VeloraErrorKind {
   VeloraErrorKind_Login = 7,
   VeloraErrorKind_Other = 8,
 } VeloraErrorKind;
+
+/**
+ * Retries of idempotent requests after a 5xx or a network error.
+ */
+typedef struct RetryPolicy RetryPolicy;
 
 /**
  * One category of the picker. Strings are owned by the state snapshot.
@@ -164,6 +179,8 @@ typedef struct VeloraCoreApi {
    */
   bool (*first_run)(void);
 } VeloraCoreApi;
+
+
 
 
 

@@ -48,18 +48,26 @@ fn opt_string(data: &Value, key: &str) -> Result<Option<String>, Value> {
     }
 }
 
-/// `tags`: an array of strings, or one comma-separated string.
+/// `tags`: one comma-separated string ("rust, obs"; "" clears them).
+/// obs-websocket passes request data through `obs_data`, which drops arrays
+/// of strings: a `["a","b"]` arrives here as an empty array, which is refused
+/// rather than taken as "clear all tags". Arrays that do arrive intact (from
+/// other callers) are accepted.
 fn opt_tags(data: &Value) -> Result<Option<Vec<String>>, Value> {
     match data.get("tags") {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(crate::stream_config::split_tags(s))),
+        Some(Value::Array(a)) if a.is_empty() => Err(error(
+            codes::INVALID_REQUEST,
+            "send 'tags' as one comma-separated string (obs-websocket drops arrays of strings); \"\" clears them",
+        )),
         Some(Value::Array(a)) => a
             .iter()
             .map(|t| t.as_str().map(str::to_string).ok_or(()))
             .collect::<Result<Vec<_>, _>>()
             .map(Some)
-            .map_err(|_| error(codes::INVALID_REQUEST, "'tags' must be an array of strings")),
-        Some(_) => Err(error(codes::INVALID_REQUEST, "'tags' must be an array of strings")),
+            .map_err(|_| error(codes::INVALID_REQUEST, "'tags' must be a comma-separated string")),
+        Some(_) => Err(error(codes::INVALID_REQUEST, "'tags' must be a comma-separated string")),
     }
 }
 
@@ -75,18 +83,29 @@ pub fn handle(request: &str, data: &Value) -> Value {
         "CancelLogin" => result(session::call(|r| Cmd::CancelLogin(Some(r)))),
         "Logout" => {
             let restore = data.get("restorePrevious").and_then(Value::as_bool).unwrap_or(false);
-            result(session::call(|r| Cmd::Logout { restore, reply: Some(r) }))
+            result(session::call(|r| Cmd::Logout {
+                restore,
+                reply: Some(r),
+            }))
         }
         "ApplySetup" => {
             let protocol = match opt_string(data, "protocol") {
                 Ok(None) => None,
                 Ok(Some(p)) => match Protocol::parse(&p) {
                     Some(p) => Some(p),
-                    None => return error(codes::INVALID_REQUEST, format!("unknown protocol '{p}' (rtmp, srt or whip)")),
+                    None => {
+                        return error(
+                            codes::INVALID_REQUEST,
+                            format!("unknown protocol '{p}' (rtmp, srt or whip)"),
+                        )
+                    }
                 },
                 Err(e) => return e,
             };
-            result(session::call(|r| Cmd::ApplySetup { protocol, reply: Some(r) }))
+            result(session::call(|r| Cmd::ApplySetup {
+                protocol,
+                reply: Some(r),
+            }))
         }
         "SetStreamInfo" => {
             let title = match opt_string(data, "title") {
@@ -101,11 +120,19 @@ pub fn handle(request: &str, data: &Value) -> Value {
                 Ok(v) => v,
                 Err(e) => return e,
             };
-            result(session::call(|r| Cmd::SetStreamInfo { title, category, tags, reply: Some(r) }))
+            result(session::call(|r| Cmd::SetStreamInfo {
+                title,
+                category,
+                tags,
+                reply: Some(r),
+            }))
         }
         "GetCategories" => {
             let refresh = data.get("refresh").and_then(Value::as_bool).unwrap_or(false);
-            result(session::call(|r| Cmd::GetCategories { refresh, reply: Some(r) }))
+            result(session::call(|r| Cmd::GetCategories {
+                refresh,
+                reply: Some(r),
+            }))
         }
         "RegenerateStreamKey" => {
             if data.get("confirm").and_then(Value::as_bool) != Some(true) {
@@ -153,7 +180,10 @@ mod tests {
     fn status_reports_the_active_service() {
         let h = FakeHost(Some(CurrentService {
             type_id: "velora".into(),
-            velora: Some(ServiceSettings { protocol: Protocol::Srt, ..Default::default() }),
+            velora: Some(ServiceSettings {
+                protocol: Protocol::Srt,
+                ..Default::default()
+            }),
         }));
         let s = status(&h);
         assert_eq!(s["ok"], true);
@@ -164,7 +194,10 @@ mod tests {
         assert!(s["version"].is_string());
         assert!(s["apiBaseUrl"].as_str().unwrap().starts_with("http"));
 
-        let other = FakeHost(Some(CurrentService { type_id: "rtmp_custom".into(), velora: None }));
+        let other = FakeHost(Some(CurrentService {
+            type_id: "rtmp_custom".into(),
+            velora: None,
+        }));
         let s = status(&other);
         assert_eq!(s["serviceActive"], false);
         assert_eq!(s["protocol"], Value::Null);

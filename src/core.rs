@@ -74,7 +74,10 @@ pub fn shutdown() {
 }
 
 pub fn host() -> Option<Arc<dyn Host>> {
-    CORE.read().unwrap_or_else(|e| e.into_inner()).as_ref().map(|c| c.host.clone())
+    CORE.read()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .map(|c| c.host.clone())
 }
 
 /// Emits `StatusChanged` to obs-websocket on every change of the status

@@ -7,12 +7,16 @@
 
 pub mod api;
 pub mod auth;
+pub mod config;
 pub mod secret;
 
 pub use secret::Secret;
 pub mod automation;
 pub mod core;
 pub mod ffi;
+pub mod session;
 pub mod settings;
+pub mod status;
 pub mod stream_config;
+pub mod timefmt;
 pub mod version;

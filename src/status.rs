@@ -146,7 +146,11 @@ pub fn update(f: impl FnOnce(&mut Status)) {
 /// Registers a listener (called on the thread that made the change: it
 /// must not block, only hand over).
 pub fn subscribe(l: impl Fn(&Status) + Send + Sync + 'static) {
-    BOARD.listeners.lock().unwrap_or_else(|e| e.into_inner()).push(Arc::new(l));
+    BOARD
+        .listeners
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(Arc::new(l));
 }
 
 /// Drops every listener (module unload).

@@ -17,7 +17,10 @@ fn plugin_loads_in_real_obs_and_answers_get_status() {
     assert_eq!(st["version"], env!("CARGO_PKG_VERSION"));
     assert!(st["obsVersion"].as_str().unwrap().starts_with(char::is_numeric), "{st}");
     assert_eq!(st["loggedIn"], false);
-    assert_eq!(st["serviceActive"], false, "a fresh profile streams with OBS's default service");
+    assert_eq!(
+        st["serviceActive"], false,
+        "a fresh profile streams with OBS's default service"
+    );
     assert!(st["apiBaseUrl"].as_str().unwrap().starts_with("http"));
 
     // Requests we did not register are refused by obs-websocket itself.
@@ -34,9 +37,131 @@ fn plugin_loads_in_real_obs_and_answers_get_status() {
     let status = obs.stop();
     assert_eq!(status.code(), Some(0), "OBS exit status after SIGINT: {status}");
     let log = home.logs();
-    assert!(log.contains("[velora] loading obs-velora"), "{}", our_lines(&log).join("\n"));
-    assert!(log.contains("[velora] service 'velora' registered"), "{}", our_lines(&log).join("\n"));
-    assert!(log.contains("[velora] obs-websocket vendor 'velora' registered"), "{}", our_lines(&log).join("\n"));
-    assert!(log.contains("[velora] unloaded"), "module unload did not run:\n{}", our_lines(&log).join("\n"));
-    assert!(our_problems(&log).is_empty(), "warnings of ours: {:?}", our_problems(&log));
+    assert!(
+        log.contains("[velora] loading obs-velora"),
+        "{}",
+        our_lines(&log).join("\n")
+    );
+    assert!(
+        log.contains("[velora] service 'velora' registered"),
+        "{}",
+        our_lines(&log).join("\n")
+    );
+    assert!(
+        log.contains("[velora] obs-websocket vendor 'velora' registered"),
+        "{}",
+        our_lines(&log).join("\n")
+    );
+    assert!(
+        log.contains("[velora] unloaded"),
+        "module unload did not run:\n{}",
+        our_lines(&log).join("\n")
+    );
+    assert!(
+        our_problems(&log).is_empty(),
+        "warnings of ours: {:?}",
+        our_problems(&log)
+    );
+}
+
+/// Sets OBS's stream service over obs-websocket (what a Stream Deck or a script does).
+fn set_service(ws: &mut common::ws::Ws, settings: serde_json::Value) {
+    let r = ws.request(
+        "SetStreamServiceSettings",
+        json!({"streamServiceType": "velora", "streamServiceSettings": settings}),
+    );
+    assert!(r.ok, "SetStreamServiceSettings: {} {}", r.code, r.comment);
+}
+
+fn output_active(ws: &mut common::ws::Ws) -> bool {
+    ws.request("GetStreamStatus", json!(null)).data["outputActive"]
+        .as_bool()
+        .unwrap_or(false)
+}
+
+/// Starts the stream and waits until OBS's output is active and the sandbox
+/// (told by nginx's on_publish) shows the user live. Returns whether it did.
+fn stream_goes_live(ws: &mut common::ws::Ws, velora: &common::sandbox::Velora, secs: u64) -> bool {
+    let r = ws.request("StartStream", json!(null));
+    assert!(r.ok, "StartStream: {} {}", r.code, r.comment);
+    common::wait_for(std::time::Duration::from_secs(secs), || {
+        (velora.is_live() && output_active(ws)).then_some(())
+    })
+    .is_some()
+}
+
+fn stop_stream(ws: &mut common::ws::Ws) {
+    let _ = ws.request("StopStream", json!(null));
+    common::wait_for(std::time::Duration::from_secs(15), || {
+        (!output_active(ws)).then_some(())
+    });
+}
+
+#[test]
+fn velora_service_streams_to_nginx_rtmp_only_with_the_right_key_and_persists() {
+    let display = common::display();
+    let velora = common::sandbox::Velora::start();
+    let home = ObsHome::new(true);
+    let key = velora.stream_key();
+
+    let obs = Obs::start(&home, &display.name, &[]);
+    let mut ws = obs.ws();
+
+    // A wrong key: nginx asks the sandbox (on_publish), which refuses.
+    set_service(
+        &mut ws,
+        json!({"server": velora.rtmp_url(), "key": "live_wrong_key_000000000000", "protocol": "rtmp"}),
+    );
+    let r = ws.request("StartStream", json!(null));
+    assert!(r.ok);
+    std::thread::sleep(std::time::Duration::from_secs(6));
+    assert!(!velora.is_live(), "a wrong key must not publish");
+    stop_stream(&mut ws);
+
+    // An empty key: the service refuses to start at all.
+    set_service(
+        &mut ws,
+        json!({"server": velora.rtmp_url(), "key": "", "protocol": "rtmp"}),
+    );
+    let _ = ws.request("StartStream", json!(null));
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(!output_active(&mut ws), "an empty key must not start");
+    assert!(!velora.is_live());
+
+    // The right key publishes.
+    set_service(
+        &mut ws,
+        json!({"server": velora.rtmp_url(), "key": key, "protocol": "rtmp"}),
+    );
+    let st = ws.velora("GetStatus", json!({}));
+    assert_eq!(st["serviceActive"], true, "{st}");
+    assert_eq!(st["protocol"], "rtmp");
+    assert!(
+        stream_goes_live(&mut ws, &velora, 30),
+        "OBS did not go live on nginx-rtmp:\n{}",
+        home.last_log()
+    );
+    stop_stream(&mut ws);
+    assert_eq!(obs.stop().code(), Some(0));
+
+    // The service survives a restart (service.json).
+    let obs = Obs::start(&home, &display.name, &[]);
+    let mut ws = obs.ws();
+    let svc = ws.request("GetStreamServiceSettings", json!(null));
+    assert_eq!(svc.data["streamServiceType"], "velora", "{:?}", svc.data);
+    assert_eq!(svc.data["streamServiceSettings"]["server"], velora.rtmp_url().as_str());
+    assert_eq!(svc.data["streamServiceSettings"]["key"], key.as_str());
+    assert_eq!(obs.stop().code(), Some(0));
+
+    let log = home.logs();
+    assert!(!log.contains(&key), "the stream key reached the OBS log");
+    let problems: Vec<String> = our_problems(&log)
+        .into_iter()
+        .filter(|l| !l.contains("has no server or stream key yet"))
+        .collect();
+    assert!(problems.is_empty(), "warnings of ours: {problems:?}");
+    assert!(
+        log.contains("has no server or stream key yet"),
+        "the empty key was not refused by our service"
+    );
 }

@@ -15,7 +15,13 @@ fn module_loads_into_libobs_and_registers_the_service() {
     let x = common::display();
     let plugin = common::installed_plugin();
     let out = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "headless_child", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "headless_child",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, "1")
         .env("DISPLAY", &x.name)
         .env("VELORA_TEST_PLUGIN", plugin.so.to_str().unwrap())
@@ -38,10 +44,18 @@ fn module_loads_into_libobs_and_registers_the_service() {
         assert!(stdout.contains(marker), "missing '{marker}' in child output:\n{stdout}");
     }
     // Our refusal is logged for the empty key and the empty server, not for the valid one.
-    let refusals = stdout.matches("[velora] warning: The Velora service has no server or stream key").count();
+    let refusals = stdout
+        .matches("[velora] warning: The Velora service has no server or stream key")
+        .count();
     assert_eq!(refusals, 2, "{stdout}");
-    assert!(stdout.contains("[velora] service 'velora' registered (184-byte"), "{stdout}");
-    assert!(!stdout.contains("live_headless_key"), "the key reached the log:\n{stdout}");
+    assert!(
+        stdout.contains("[velora] service 'velora' registered (184-byte"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("live_headless_key"),
+        "the key reached the log:\n{stdout}"
+    );
 }
 
 #[test]
@@ -78,7 +92,11 @@ fn headless_child() {
     }
     println!("CHILD output {}", svc.output_type());
 
-    let srt = harness::Service::create("velora", r#"{"server":"srt://127.0.0.1:9999","key":"k","protocol":"srt"}"#).unwrap();
+    let srt = harness::Service::create(
+        "velora",
+        r#"{"server":"srt://127.0.0.1:9999","key":"k","protocol":"srt"}"#,
+    )
+    .unwrap();
     println!("CHILD srt output {}", srt.output_type());
 
     let empty = harness::Service::create("velora", r#"{"server":"rtmp://127.0.0.1:1935/live","key":""}"#).unwrap();

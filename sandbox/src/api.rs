@@ -19,12 +19,7 @@ const MAX_TAG_CHARS: usize = 25;
 
 /// Authenticate, require a user token with `scope`, optionally require
 /// streaming to be enabled; returns the user id.
-fn stream_user(
-    st: &Shared,
-    headers: &HeaderMap,
-    scope: &str,
-    need_streaming: bool,
-) -> Result<String, ApiError> {
+fn stream_user(st: &Shared, headers: &HeaderMap, scope: &str, need_streaming: bool) -> Result<String, ApiError> {
     let caller = authenticate(st, headers)?;
     let uid = caller.require_user()?.to_string();
     caller.require_scope(scope)?;
@@ -33,9 +28,7 @@ fn stream_user(
         .user(&uid)
         .ok_or_else(|| ApiError::unauthorized("Invalid access token"))?;
     if need_streaming && !user.streaming_enabled {
-        return Err(ApiError::forbidden(
-            "Streaming is not enabled for this account",
-        ));
+        return Err(ApiError::forbidden("Streaming is not enabled for this account"));
     }
     Ok(uid)
 }
@@ -48,10 +41,7 @@ fn with_user<T>(st: &Shared, uid: &str, f: impl FnOnce(&User) -> T) -> Result<T,
 }
 
 /// `GET /api/integrations/oauth/stream/setup` (stream:key)
-pub async fn stream_setup(
-    State(st): State<Shared>,
-    headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
+pub async fn stream_setup(State(st): State<Shared>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
     let uid = stream_user(&st, &headers, "stream:key", true)?;
     let key = with_user(&st, &uid, |u| u.stream_key.clone())?;
     let c = &st.config;
@@ -77,10 +67,7 @@ pub fn stream_info_json(u: &User, now: u64) -> Value {
 }
 
 /// `GET /api/integrations/oauth/stream/info` (stream:read)
-pub async fn get_stream_info(
-    State(st): State<Shared>,
-    headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
+pub async fn get_stream_info(State(st): State<Shared>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
     let uid = stream_user(&st, &headers, "stream:read", true)?;
     let now = now_ms();
     Ok(Json(with_user(&st, &uid, |u| stream_info_json(u, now))?))
@@ -93,8 +80,8 @@ pub async fn put_stream_info(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let uid = stream_user(&st, &headers, "stream:write", true)?;
-    let v: Value = serde_json::from_slice(&body)
-        .map_err(|_| ApiError::bad_request("Request body must be valid JSON"))?;
+    let v: Value =
+        serde_json::from_slice(&body).map_err(|_| ApiError::bad_request("Request body must be valid JSON"))?;
     let obj = v
         .as_object()
         .ok_or_else(|| ApiError::bad_request("Request body must be a JSON object"))?;
@@ -178,16 +165,11 @@ pub async fn put_stream_info(
         u.tags = t;
     }
     st.save(&g);
-    Ok(Json(
-        json!({"success": true, "message": "Stream info updated"}),
-    ))
+    Ok(Json(json!({"success": true, "message": "Stream info updated"})))
 }
 
 /// `GET /api/integrations/oauth/stream/categories` (stream:read)
-pub async fn categories(
-    State(st): State<Shared>,
-    headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
+pub async fn categories(State(st): State<Shared>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
     stream_user(&st, &headers, "stream:read", false)?;
     let cats: Vec<Value> = CATEGORIES
         .iter()
@@ -197,10 +179,7 @@ pub async fn categories(
 }
 
 /// `GET|POST /api/integrations/oauth/stream/key/regenerate` (stream:key)
-pub async fn regenerate_key(
-    State(st): State<Shared>,
-    headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
+pub async fn regenerate_key(State(st): State<Shared>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
     let uid = stream_user(&st, &headers, "stream:key", true)?;
     let key = util::new_stream_key();
     let mut g = st.lock();
@@ -234,18 +213,10 @@ pub async fn streams(
         None => 20,
         Some(s) => match s.parse::<usize>() {
             Ok(n) if n >= 1 => n.min(100),
-            _ => {
-                return Err(ApiError::bad_request(
-                    "limit must be an integer between 1 and 100",
-                ))
-            }
+            _ => return Err(ApiError::bad_request("limit must be an integer between 1 and 100")),
         },
     };
-    let after = match q
-        .get("cursor")
-        .map(String::as_str)
-        .filter(|s| !s.is_empty())
-    {
+    let after = match q.get("cursor").map(String::as_str).filter(|s| !s.is_empty()) {
         None => None,
         Some(c) => Some(decode_cursor(c).ok_or_else(|| ApiError::bad_request("Invalid cursor"))?),
     };
@@ -297,9 +268,7 @@ pub async fn streams(
         None
     };
     let streams: Vec<Value> = page.into_iter().map(|(_, v)| v).collect();
-    Ok(Json(
-        json!({"streams": streams, "pagination": {"cursor": cursor}}),
-    ))
+    Ok(Json(json!({"streams": streams, "pagination": {"cursor": cursor}})))
 }
 
 fn encode_cursor(last_id: &str) -> String {
@@ -317,10 +286,7 @@ pub async fn thumbnail(Path(file): Path<String>) -> Response {
     let Some(id) = file.strip_suffix(".svg") else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let hue = id
-        .bytes()
-        .fold(0u32, |a, b| a.wrapping_mul(31).wrapping_add(b as u32))
-        % 360;
+    let hue = id.bytes().fold(0u32, |a, b| a.wrapping_mul(31).wrapping_add(b as u32)) % 360;
     let svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"320\" height=\"180\">\
 <rect width=\"320\" height=\"180\" fill=\"hsl({hue},55%,35%)\"/>\
@@ -328,9 +294,7 @@ pub async fn thumbnail(Path(file): Path<String>) -> Response {
         util::html_escape(id)
     );
     let mut r = svg.into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("image/svg+xml"),
-    );
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"));
     r
 }

@@ -32,8 +32,7 @@ fn parse<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
     } else {
         body
     };
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request(format!("Invalid JSON body: {e}")))
+    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("Invalid JSON body: {e}")))
 }
 
 #[derive(Deserialize)]
@@ -116,19 +115,13 @@ async fn revoke(State(st): State<Shared>, body: Bytes) -> Result<Json<Value>, Ap
         ));
     };
     st.save(&g);
-    Ok(Json(
-        json!({"revokedAccessTokens": a, "revokedRefreshTokens": rf}),
-    ))
+    Ok(Json(json!({"revokedAccessTokens": a, "revokedRefreshTokens": rf})))
 }
 
 async fn state(State(st): State<Shared>) -> Json<Value> {
     let now = now_ms();
     let g = st.lock();
-    let active_access = g
-        .access_tokens
-        .values()
-        .filter(|t| t.expires_ms > now)
-        .count();
+    let active_access = g.access_tokens.values().filter(|t| t.expires_ms > now).count();
     let users: Vec<Value> = g
         .users
         .iter()

@@ -24,18 +24,12 @@ pub fn router(state: Shared) -> Router {
     // Rate-limited, fault-injectable API.
     let api = Router::new()
         .route("/api/developer/oauth/token", post(oauth::token))
-        .route(
-            "/api/integrations/oauth/stream/setup",
-            get(api::stream_setup),
-        )
+        .route("/api/integrations/oauth/stream/setup", get(api::stream_setup))
         .route(
             "/api/integrations/oauth/stream/info",
             get(api::get_stream_info).put(api::put_stream_info),
         )
-        .route(
-            "/api/integrations/oauth/stream/categories",
-            get(api::categories),
-        )
+        .route("/api/integrations/oauth/stream/categories", get(api::categories))
         .route(
             "/api/integrations/oauth/stream/key/regenerate",
             get(api::regenerate_key).post(api::regenerate_key),
@@ -50,10 +44,7 @@ pub fn router(state: Shared) -> Router {
     // Browser-facing consent pages: not rate limited.
     let pages = Router::new()
         .route("/api/developer/oauth/authorize", get(oauth::authorize))
-        .route(
-            "/api/developer/oauth/authorize/decision",
-            post(oauth::decision),
-        );
+        .route("/api/developer/oauth/authorize/decision", post(oauth::decision));
 
     let mut app = Router::new()
         .merge(pages)
@@ -103,13 +94,7 @@ async fn log_layer(State(st): State<Shared>, req: Request, next: Next) -> Respon
     let resp = next.run(req).await;
     let status = resp.status().as_u16();
     if st.config.log_requests {
-        eprintln!(
-            "{} {} {} {}ms",
-            method,
-            path,
-            status,
-            start.elapsed().as_millis()
-        );
+        eprintln!("{} {} {} {}ms", method, path, status, start.elapsed().as_millis());
     }
     if path.starts_with("/api/") {
         let mut g = st.lock();
@@ -194,21 +179,10 @@ async fn api_layer(
         {
             storm.count -= 1;
             Action::Storm(storm.retry_after.unwrap_or(1).max(1))
-        } else if let Some(fail) = f
-            .fail
-            .as_mut()
-            .filter(|s| s.count > 0 && path_matches(s, &path))
-        {
+        } else if let Some(fail) = f.fail.as_mut().filter(|s| s.count > 0 && path_matches(s, &path)) {
             fail.count -= 1;
-            Action::Fail(
-                StatusCode::from_u16(fail.status.unwrap_or(500))
-                    .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            )
-        } else if let Some(m) = f
-            .malformed
-            .as_mut()
-            .filter(|s| s.count > 0 && path_matches(s, &path))
-        {
+            Action::Fail(StatusCode::from_u16(fail.status.unwrap_or(500)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        } else if let Some(m) = f.malformed.as_mut().filter(|s| s.count > 0 && path_matches(s, &path)) {
             m.count -= 1;
             Action::Pass { malformed: true }
         } else {
@@ -224,9 +198,7 @@ async fn api_layer(
             set_rl_headers(r.headers_mut(), limit, 0, now_secs + retry);
             return r;
         }
-        Action::Fail(status) => {
-            ApiError::new(status, "injected_fault", "Injected fault (sandbox)").into_response()
-        }
+        Action::Fail(status) => ApiError::new(status, "injected_fault", "Injected fault (sandbox)").into_response(),
         Action::Pass { malformed } => {
             let resp = next.run(req).await;
             if malformed {
@@ -241,12 +213,7 @@ async fn api_layer(
 }
 
 fn too_many(retry_after: u64) -> Response {
-    let mut r = ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "rate_limited",
-        "Rate limit exceeded",
-    )
-    .into_response();
+    let mut r = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Rate limit exceeded").into_response();
     let h = r.headers_mut();
     h.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
     h.insert("x-ratelimit-retry-after", HeaderValue::from(retry_after));
@@ -262,19 +229,16 @@ fn set_rl_headers(h: &mut HeaderMap, limit: u32, remaining: u32, reset: u64) {
 /// Replace a response body with truncated (invalid) JSON, keeping status/headers.
 async fn malform(resp: Response) -> Response {
     let (mut parts, body) = resp.into_parts();
-    let bytes = axum::body::to_bytes(body, 1 << 20)
-        .await
-        .unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
     let cut = (bytes.len() / 2).max(1).min(bytes.len());
     let mut out = bytes[..cut].to_vec();
     if out.is_empty() || serde_json::from_slice::<serde_json::Value>(&out).is_ok() {
         out = b"{\"malformed\":".to_vec();
     }
     parts.headers.remove(header::CONTENT_LENGTH);
-    parts.headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    parts
+        .headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     Response::from_parts(parts, Body::from(out))
 }
 
@@ -321,10 +285,7 @@ impl IntoResponse for ApiError {
             axum::Json(json!({ "message": self.message, "error": self.error })),
         )
             .into_response();
-        if let Some(w) = self
-            .www_authenticate
-            .and_then(|w| HeaderValue::from_str(&w).ok())
-        {
+        if let Some(w) = self.www_authenticate.and_then(|w| HeaderValue::from_str(&w).ok()) {
             r.headers_mut().insert(header::WWW_AUTHENTICATE, w);
         }
         r
@@ -382,21 +343,16 @@ pub fn authenticate(st: &AppState, headers: &HeaderMap) -> Result<Caller, ApiErr
 /// Parse request parameters from a body that is either JSON (object) or
 /// `application/x-www-form-urlencoded`. Non-string JSON values are kept as
 /// their JSON text. Duplicate form parameters are an error (RFC 6749 §3.2).
-pub fn parse_params(
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<std::collections::HashMap<String, String>, String> {
+pub fn parse_params(headers: &HeaderMap, body: &[u8]) -> Result<std::collections::HashMap<String, String>, String> {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_ascii_lowercase();
     let looks_json = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-    if ct.starts_with("application/json")
-        || (!ct.starts_with("application/x-www-form-urlencoded") && looks_json)
-    {
-        let v: serde_json::Value = serde_json::from_slice(body)
-            .map_err(|_| "Request body is not valid JSON".to_string())?;
+    if ct.starts_with("application/json") || (!ct.starts_with("application/x-www-form-urlencoded") && looks_json) {
+        let v: serde_json::Value =
+            serde_json::from_slice(body).map_err(|_| "Request body is not valid JSON".to_string())?;
         let obj = v
             .as_object()
             .ok_or_else(|| "Request body must be a JSON object".to_string())?;
@@ -406,15 +362,13 @@ pub fn parse_params(
             .map(|(k, v)| {
                 (
                     k.clone(),
-                    v.as_str()
-                        .map(str::to_owned)
-                        .unwrap_or_else(|| v.to_string()),
+                    v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()),
                 )
             })
             .collect())
     } else {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
-            .map_err(|_| "Request body is not valid form data".to_string())?;
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_bytes(body).map_err(|_| "Request body is not valid form data".to_string())?;
         let mut map = std::collections::HashMap::new();
         for (k, v) in pairs {
             if map.insert(k.clone(), v).is_some() {
@@ -427,8 +381,7 @@ pub fn parse_params(
 
 /// Query string parameters (first value wins).
 pub fn query_params(query: Option<&str>) -> std::collections::HashMap<String, String> {
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(query.unwrap_or("")).unwrap_or_default();
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or("")).unwrap_or_default();
     let mut map = std::collections::HashMap::new();
     for (k, v) in pairs {
         map.entry(k).or_insert(v);

@@ -28,18 +28,11 @@ pub async fn on_publish(
         return (StatusCode::FORBIDDEN, "missing stream key\n");
     };
     let mut g = st.lock();
-    let Some(u) = g
-        .users
-        .iter_mut()
-        .find(|u| util::ct_eq(&u.stream_key, &key))
-    else {
+    let Some(u) = g.users.iter_mut().find(|u| util::ct_eq(&u.stream_key, &key)) else {
         return (StatusCode::FORBIDDEN, "invalid stream key\n");
     };
     if !u.streaming_enabled {
-        return (
-            StatusCode::FORBIDDEN,
-            "streaming is not enabled for this account\n",
-        );
+        return (StatusCode::FORBIDDEN, "streaming is not enabled for this account\n");
     }
     match u.live.as_mut() {
         // Reconnect with the same key keeps the session.

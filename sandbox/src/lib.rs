@@ -200,14 +200,11 @@ impl Sandbox {
                     };
                     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
                     let server = tokio::spawn(async move {
-                        let _ = axum::serve(
-                            listener,
-                            app.into_make_service_with_connect_info::<SocketAddr>(),
-                        )
-                        .with_graceful_shutdown(async {
-                            let _ = stop_rx.await;
-                        })
-                        .await;
+                        let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+                            .with_graceful_shutdown(async {
+                                let _ = stop_rx.await;
+                            })
+                            .await;
                     });
                     let _ = ready_tx.send(Ok(()));
                     let _ = shutdown_rx.await;
@@ -234,11 +231,7 @@ impl Sandbox {
         };
 
         if let Some(ng) = config.nginx.as_ref() {
-            let hook_base = format!(
-                "http://{}:{}",
-                util::url_host(util::hook_ip(addr.ip())),
-                addr.port()
-            );
+            let hook_base = format!("http://{}:{}", util::url_host(util::hook_ip(addr.ip())), addr.port());
             // On error `sandbox` is dropped here, which stops the server.
             sandbox.nginx = Some(nginx::NginxProcess::start(ng, &hook_base)?);
         }

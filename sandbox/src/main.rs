@@ -41,18 +41,10 @@ struct Cli {
     #[arg(long = "rate-limit", value_enum, default_value = "sandbox")]
     rate_limit: RateArg,
     /// RTMP URL returned by /stream/setup (ignored with --nginx)
-    #[arg(
-        long = "rtmp-url",
-        value_name = "URL",
-        default_value = "rtmp://127.0.0.1:1935/live"
-    )]
+    #[arg(long = "rtmp-url", value_name = "URL", default_value = "rtmp://127.0.0.1:1935/live")]
     rtmp_url: String,
     /// SRT URL returned by /stream/setup
-    #[arg(
-        long = "srt-url",
-        value_name = "URL",
-        default_value = "srt://127.0.0.1:9999"
-    )]
+    #[arg(long = "srt-url", value_name = "URL", default_value = "srt://127.0.0.1:9999")]
     srt_url: String,
     /// WHIP URL template returned by /stream/setup ({key} is replaced by the stream key)
     #[arg(
@@ -62,11 +54,7 @@ struct Cli {
     )]
     whip_url: String,
     /// ingestServer returned by /stream/setup
-    #[arg(
-        long = "ingest-server",
-        value_name = "HOST",
-        default_value = "127.0.0.1"
-    )]
+    #[arg(long = "ingest-server", value_name = "HOST", default_value = "127.0.0.1")]
     ingest_server: String,
     /// Run and supervise nginx with the RTMP module; its on_publish hooks call this sandbox
     #[arg(long)]
@@ -148,18 +136,12 @@ fn main() -> ExitCode {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "velora-sandbox listening on {}", sandbox.base_url());
         if let Some(p) = sandbox.rtmp_port() {
-            let _ = writeln!(
-                out,
-                "velora-sandbox rtmp ingest on rtmp://127.0.0.1:{p}/live"
-            );
+            let _ = writeln!(out, "velora-sandbox rtmp ingest on rtmp://127.0.0.1:{p}/live");
         }
         let _ = out.flush();
     }
 
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("velora-sandbox: {e}");

@@ -10,9 +10,7 @@ use crate::NginxConfig;
 
 /// A free TCP port on 127.0.0.1 (bind to :0 and release).
 pub fn free_port() -> io::Result<u16> {
-    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
-        .local_addr()?
-        .port())
+    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port())
 }
 
 pub struct NginxProcess {
@@ -74,12 +72,7 @@ impl NginxProcess {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .map_err(|e| {
-                io::Error::new(
-                    e.kind(),
-                    format!("cannot run nginx `{}`: {e}", cfg.nginx_bin.display()),
-                )
-            })?;
+            .map_err(|e| io::Error::new(e.kind(), format!("cannot run nginx `{}`: {e}", cfg.nginx_bin.display())))?;
         proc.child = Some(child);
 
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, cfg.rtmp_port));

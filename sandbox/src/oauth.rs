@@ -12,9 +12,7 @@ use base64::Engine;
 use serde_json::json;
 
 use crate::http::{no_store, parse_params, query_params, Shared};
-use crate::state::{
-    AccessToken, AuthCode, Pending, RefreshToken, DEFAULT_SCOPE, DEMO_USER, NOSTREAM_USER, SCOPES,
-};
+use crate::state::{AccessToken, AuthCode, Pending, RefreshToken, DEFAULT_SCOPE, DEMO_USER, NOSTREAM_USER, SCOPES};
 use crate::util::{self, html_escape, now_ms};
 
 // ---------------------------------------------------------------------------
@@ -41,9 +39,7 @@ ul{{padding-left:18px}}li{{margin:6px 0}}code{{background:#2c2640;padding:1px 5p
     no_store(h);
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-        ),
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"),
     );
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
@@ -72,12 +68,7 @@ fn redirect(location: &str) -> Response {
     r
 }
 
-fn error_redirect(
-    redirect_uri: &str,
-    error: &str,
-    description: &str,
-    state: Option<&str>,
-) -> Response {
+fn error_redirect(redirect_uri: &str, error: &str, description: &str, state: Option<&str>) -> Response {
     let mut params = vec![("error", error), ("error_description", description)];
     if let Some(s) = state {
         params.push(("state", s));
@@ -87,10 +78,7 @@ fn error_redirect(
 
 /// Parse and validate a space-separated scope string.
 fn parse_scopes(scope: Option<&str>) -> Result<Vec<String>, String> {
-    let s = scope
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .unwrap_or(DEFAULT_SCOPE);
+    let s = scope.map(str::trim).filter(|s| !s.is_empty()).unwrap_or(DEFAULT_SCOPE);
     let mut out: Vec<String> = Vec::new();
     for part in s.split_whitespace() {
         if !SCOPES.iter().any(|(n, _)| *n == part) {
@@ -156,14 +144,7 @@ pub async fn authorize(State(st): State<Shared>, RawQuery(q): RawQuery) -> Respo
 
     // Errors reported to the client by redirect.
     match get("response_type") {
-        None => {
-            return error_redirect(
-                redirect_uri,
-                "invalid_request",
-                "Missing response_type",
-                state,
-            )
-        }
+        None => return error_redirect(redirect_uri, "invalid_request", "Missing response_type", state),
         Some("code") => {}
         Some(_) => {
             return error_redirect(
@@ -202,12 +183,7 @@ pub async fn authorize(State(st): State<Shared>, RawQuery(q): RawQuery) -> Respo
         }
     }
     if !util::is_valid_challenge(challenge) {
-        return error_redirect(
-            redirect_uri,
-            "invalid_request",
-            "Malformed code_challenge",
-            state,
-        );
+        return error_redirect(redirect_uri, "invalid_request", "Malformed code_challenge", state);
     }
     let scopes = match parse_scopes(q.get("scope").map(String::as_str)) {
         Ok(s) => s,
@@ -236,11 +212,7 @@ pub async fn authorize(State(st): State<Shared>, RawQuery(q): RawQuery) -> Respo
         .scopes
         .iter()
         .map(|s| {
-            let desc = SCOPES
-                .iter()
-                .find(|(n, _)| n == s)
-                .map(|(_, d)| *d)
-                .unwrap_or("");
+            let desc = SCOPES.iter().find(|(n, _)| n == s).map(|(_, d)| *d).unwrap_or("");
             format!(
                 "<li><code>{}</code> <span class=\"desc\">{}</span></li>",
                 html_escape(s),
@@ -370,16 +342,10 @@ impl IntoResponse for OAuthError {
 }
 
 /// Client id/secret from HTTP Basic (RFC 6749 §2.3.1) or the body.
-fn client_auth(
-    headers: &HeaderMap,
-    params: &HashMap<String, String>,
-) -> Result<(String, Option<String>), OAuthError> {
+fn client_auth(headers: &HeaderMap, params: &HashMap<String, String>) -> Result<(String, Option<String>), OAuthError> {
     let mut id = params.get("client_id").cloned();
     let mut secret = params.get("client_secret").cloned();
-    if let Some(v) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
+    if let Some(v) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         if let Some((scheme, rest)) = v.split_once(' ') {
             if scheme.eq_ignore_ascii_case("basic") {
                 let decoded = STANDARD
@@ -404,10 +370,7 @@ fn client_auth(
                     ));
                 }
                 if secret.is_some() {
-                    return Err(oerr(
-                        "invalid_request",
-                        "Use only one client authentication method",
-                    ));
+                    return Err(oerr("invalid_request", "Use only one client authentication method"));
                 }
                 id = Some(u);
                 secret = Some(p);
@@ -439,15 +402,10 @@ pub async fn token(State(st): State<Shared>, headers: HeaderMap, body: Bytes) ->
     }
 }
 
-fn token_inner(
-    st: &Shared,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<serde_json::Value, OAuthError> {
+fn token_inner(st: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<serde_json::Value, OAuthError> {
     let params = parse_params(headers, body).map_err(|e| oerr("invalid_request", e))?;
     let get = |k: &str| params.get(k).map(String::as_str).filter(|v| !v.is_empty());
-    let grant_type =
-        get("grant_type").ok_or_else(|| oerr("invalid_request", "Missing grant_type"))?;
+    let grant_type = get("grant_type").ok_or_else(|| oerr("invalid_request", "Missing grant_type"))?;
     if !matches!(
         grant_type,
         "authorization_code" | "refresh_token" | "client_credentials"
@@ -470,14 +428,9 @@ fn token_inner(
     let (user_id, scopes, grant_id, with_refresh) = match grant_type {
         "authorization_code" => {
             let code = get("code").ok_or_else(|| oerr("invalid_request", "Missing code"))?;
-            let redirect_uri = get("redirect_uri")
-                .ok_or_else(|| oerr("invalid_request", "Missing redirect_uri"))?;
-            let verifier = get("code_verifier").ok_or_else(|| {
-                oerr(
-                    "invalid_request",
-                    "Missing code_verifier (PKCE is required)",
-                )
-            })?;
+            let redirect_uri = get("redirect_uri").ok_or_else(|| oerr("invalid_request", "Missing redirect_uri"))?;
+            let verifier = get("code_verifier")
+                .ok_or_else(|| oerr("invalid_request", "Missing code_verifier (PKCE is required)"))?;
             if !util::is_valid_verifier(verifier) {
                 return Err(oerr(
                     "invalid_request",
@@ -500,10 +453,7 @@ fn token_inner(
                 return Err(oerr("invalid_grant", "Authorization code expired"));
             }
             if c.client_id != client_id {
-                return Err(oerr(
-                    "invalid_grant",
-                    "Authorization code was issued to another client",
-                ));
+                return Err(oerr("invalid_grant", "Authorization code was issued to another client"));
             }
             if c.redirect_uri != redirect_uri {
                 return Err(oerr(
@@ -522,28 +472,21 @@ fn token_inner(
             )
         }
         "refresh_token" => {
-            let rt = get("refresh_token")
-                .ok_or_else(|| oerr("invalid_request", "Missing refresh_token"))?;
+            let rt = get("refresh_token").ok_or_else(|| oerr("invalid_request", "Missing refresh_token"))?;
             let mut g = st.lock();
             let h = util::hash(rt);
             let Some(old) = g.refresh_tokens.get(&h).cloned() else {
                 return Err(oerr("invalid_grant", "Invalid refresh token"));
             };
             if old.client_id != client_id {
-                return Err(oerr(
-                    "invalid_grant",
-                    "Refresh token was issued to another client",
-                ));
+                return Err(oerr("invalid_grant", "Refresh token was issued to another client"));
             }
             let scopes = match get("scope") {
                 None => old.scopes.clone(),
                 Some(s) => {
                     let req = parse_scopes(Some(s)).map_err(|e| oerr("invalid_scope", e))?;
                     if req.iter().any(|s| !old.scopes.contains(s)) {
-                        return Err(oerr(
-                            "invalid_scope",
-                            "Requested scope exceeds the original grant",
-                        ));
+                        return Err(oerr("invalid_scope", "Requested scope exceeds the original grant"));
                     }
                     req
                 }

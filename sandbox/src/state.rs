@@ -122,9 +122,7 @@ impl User {
     }
 
     pub fn started_at(&self) -> Option<String> {
-        self.live
-            .as_ref()
-            .map(|l| util::iso8601(l.started_ms, true))
+        self.live.as_ref().map(|l| util::iso8601(l.started_ms, true))
     }
 
     pub fn stream_id(&self) -> String {
@@ -350,8 +348,7 @@ impl Inner {
         self.access_tokens
             .retain(|_, t| !pred(t.user_id.as_deref(), &t.grant_id));
         let r = self.refresh_tokens.len();
-        self.refresh_tokens
-            .retain(|_, t| !pred(Some(&t.user_id), &t.grant_id));
+        self.refresh_tokens.retain(|_, t| !pred(Some(&t.user_id), &t.grant_id));
         (a - self.access_tokens.len(), r - self.refresh_tokens.len())
     }
 
@@ -396,31 +393,13 @@ fn seed_users() -> Vec<User> {
 
 fn seed_fake_streams(now: u64) -> Vec<FakeStream> {
     let seeds: [(&str, &str, &str, u64, u64); 7] = [
-        (
-            "pixelpanda",
-            "Speedrunning retro platformers",
-            "gaming",
-            1234,
-            95,
-        ),
+        ("pixelpanda", "Speedrunning retro platformers", "gaming", 1234, 95),
         ("synthwave_sam", "Late night synth jam", "music", 312, 48),
         ("brushstrokes", "Painting a mountain lake", "art", 87, 130),
-        (
-            "orbital_olga",
-            "Rocket telemetry deep dive",
-            "science",
-            542,
-            22,
-        ),
+        ("orbital_olga", "Rocket telemetry deep dive", "science", 542, 22),
         ("couch_talk", "Weekly community podcast", "talk", 205, 61),
         ("citywalker", "Walking through Lisbon", "irl", 1930, 180),
-        (
-            "rustacean_rita",
-            "Writing a ray tracer in Rust",
-            "dev",
-            76,
-            15,
-        ),
+        ("rustacean_rita", "Writing a ray tracer in Rust", "dev", 76, 15),
     ];
     seeds
         .iter()

@@ -60,9 +60,7 @@ pub fn is_valid_verifier(v: &str) -> bool {
 
 /// Code challenge: 43–128 base64url characters.
 pub fn is_valid_challenge(c: &str) -> bool {
-    (43..=128).contains(&c.len())
-        && c.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+    (43..=128).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
 }
 
 /// Accepted client ids: `[A-Za-z0-9._-]{1,64}`.
@@ -76,10 +74,7 @@ pub fn is_valid_client_id(c: &str) -> bool {
 /// `http://[::1][:port]/...` or `http://localhost[:port]/...`; no userinfo,
 /// no fragment, no whitespace.
 pub fn is_loopback_redirect(uri: &str) -> bool {
-    if uri.len() > 2048
-        || uri.contains('#')
-        || uri.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
+    if uri.len() > 2048 || uri.contains('#') || uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return false;
     }
     let Some(rest) = uri.strip_prefix("http://") else {
@@ -179,10 +174,7 @@ pub fn iso8601(ms: u64, millis: bool) -> String {
     let sod = secs.rem_euclid(86_400);
     let (h, mi, s) = (sod / 3600, (sod % 3600) / 60, sod % 60);
     if millis {
-        format!(
-            "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z",
-            ms % 1000
-        )
+        format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z", ms % 1000)
     } else {
         format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
     }

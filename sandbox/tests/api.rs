@@ -12,10 +12,7 @@ use velora_sandbox::Config;
 
 fn put_info(sb: &velora_sandbox::Sandbox, token: &str, body: &str) -> Response {
     client()
-        .put(format!(
-            "{}/api/integrations/oauth/stream/info",
-            sb.base_url()
-        ))
+        .put(format!("{}/api/integrations/oauth/stream/info", sb.base_url()))
         .bearer_auth(token)
         .header("content-type", "application/json")
         .body(body.to_string())
@@ -28,23 +25,16 @@ fn documented_examples_round_trip() {
     let sb = start_auto();
     let t = token(&sb, ALL_SCOPES);
 
-    let setup: Value = api_get(&sb, "/api/integrations/oauth/stream/setup", &t)
-        .json()
-        .unwrap();
+    let setup: Value = api_get(&sb, "/api/integrations/oauth/stream/setup", &t).json().unwrap();
     let key = setup["streamKey"].as_str().unwrap();
     assert!(key.starts_with("live_") && key.len() == 29, "{key}");
     assert!(key[5..].chars().all(|c| c.is_ascii_alphanumeric()));
     assert_eq!(setup["rtmpUrl"], "rtmp://127.0.0.1:1935/live");
     assert_eq!(setup["srtUrl"], "srt://127.0.0.1:9999");
-    assert_eq!(
-        setup["whipUrl"],
-        format!("http://127.0.0.1:8889/live/{key}/whip")
-    );
+    assert_eq!(setup["whipUrl"], format!("http://127.0.0.1:8889/live/{key}/whip"));
     assert_eq!(setup["ingestServer"], "127.0.0.1");
 
-    let info: Value = api_get(&sb, "/api/integrations/oauth/stream/info", &t)
-        .json()
-        .unwrap();
+    let info: Value = api_get(&sb, "/api/integrations/oauth/stream/info", &t).json().unwrap();
     assert_eq!(
         info,
         json!({
@@ -69,15 +59,9 @@ fn documented_examples_round_trip() {
         r.json::<Value>().unwrap(),
         json!({"success": true, "message": "Stream info updated"})
     );
-    let info: Value = api_get(&sb, "/api/integrations/oauth/stream/info", &t)
-        .json()
-        .unwrap();
+    let info: Value = api_get(&sb, "/api/integrations/oauth/stream/info", &t).json().unwrap();
     assert_eq!(info["title"], "Building a chat bot with Node.js");
-    assert_eq!(
-        info["tags"],
-        json!(["rust", "obs"]),
-        "tags untouched when absent"
-    );
+    assert_eq!(info["tags"], json!(["rust", "obs"]), "tags untouched when absent");
 
     let cats: Value = api_get(&sb, "/api/integrations/oauth/stream/categories", &t)
         .json()
@@ -85,19 +69,15 @@ fn documented_examples_round_trip() {
     let cats = cats["categories"].as_array().unwrap();
     assert!(cats.len() >= 8);
     assert!(cats.contains(&json!({"slug": "music", "name": "Music", "imageUrl": null})));
-    assert!(
-        cats.contains(&json!({"slug": "just-chatting", "name": "Just Chatting",
-        "imageUrl": "https://assets.velora.tv/categories/just-chatting.jpg"}))
-    );
+    assert!(cats.contains(&json!({"slug": "just-chatting", "name": "Just Chatting",
+        "imageUrl": "https://assets.velora.tv/categories/just-chatting.jpg"})));
 
     let regen: Value = api_get(&sb, "/api/integrations/oauth/stream/key/regenerate", &t)
         .json()
         .unwrap();
     let new_key = regen["streamKey"].as_str().unwrap();
     assert!(new_key.starts_with("live_") && new_key != key);
-    let setup: Value = api_get(&sb, "/api/integrations/oauth/stream/setup", &t)
-        .json()
-        .unwrap();
+    let setup: Value = api_get(&sb, "/api/integrations/oauth/stream/setup", &t).json().unwrap();
     assert_eq!(setup["streamKey"], new_key);
     // POST also accepted.
     let r = client()
@@ -117,21 +97,14 @@ fn documented_examples_round_trip() {
         "live",
         Some(json!({"live": true, "viewerCount": 142})),
     );
-    let info: Value = api_get(&sb, "/api/integrations/oauth/stream/info", &t)
-        .json()
-        .unwrap();
+    let info: Value = api_get(&sb, "/api/integrations/oauth/stream/info", &t).json().unwrap();
     assert_eq!(info["isLive"], true);
     assert_eq!(info["viewerCount"], 142);
     let started = info["startedAt"].as_str().unwrap();
     assert_eq!(started.len(), 24, "{started}");
-    assert!(
-        started.ends_with('Z') && started.as_bytes()[19] == b'.',
-        "{started}"
-    );
+    assert!(started.ends_with('Z') && started.as_bytes()[19] == b'.', "{started}");
     control(&sb, Method::POST, "live", Some(json!({"live": false})));
-    let info: Value = api_get(&sb, "/api/integrations/oauth/stream/info", &t)
-        .json()
-        .unwrap();
+    let info: Value = api_get(&sb, "/api/integrations/oauth/stream/info", &t).json().unwrap();
     assert_eq!(info["isLive"], false);
     assert_eq!(info["viewerCount"], 0);
     assert!(info["startedAt"].is_null());
@@ -144,9 +117,7 @@ fn title_length_counts_characters_not_bytes() {
     let ok = "é".repeat(140); // 280 bytes, 140 chars
     let r = put_info(&sb, &t, &json!({"title": ok}).to_string());
     assert_eq!(r.status(), 200);
-    let info: Value = api_get(&sb, "/api/integrations/oauth/stream/info", &t)
-        .json()
-        .unwrap();
+    let info: Value = api_get(&sb, "/api/integrations/oauth/stream/info", &t).json().unwrap();
     assert_eq!(info["title"], ok);
     let r = put_info(&sb, &t, &json!({"title": "é".repeat(141)}).to_string());
     assert_eq!(r.status(), 400);
@@ -184,24 +155,16 @@ fn put_validation() {
         assert_eq!(put_info(&sb, &t, &bad.to_string()).status(), 422, "{bad}");
     }
     let ten: Vec<String> = (0..10).map(|i| format!("{i}{}", "y".repeat(24))).collect();
-    let r = put_info(
-        &sb,
-        &t,
-        &json!({"tags": ten, "unknownField": 1}).to_string(),
-    );
+    let r = put_info(&sb, &t, &json!({"tags": ten, "unknownField": 1}).to_string());
     assert_eq!(r.status(), 200);
-    let info: Value = api_get(&sb, "/api/integrations/oauth/stream/info", &t)
-        .json()
-        .unwrap();
+    let info: Value = api_get(&sb, "/api/integrations/oauth/stream/info", &t).json().unwrap();
     assert_eq!(info["tags"], json!(ten));
     // Nothing changed by the failed requests.
     assert_eq!(info["categorySlug"], "software-and-game-development");
 
     let r = put_info(&sb, &t, r#"{"categorySlug": "music"}"#);
     assert_eq!(r.status(), 200);
-    let info: Value = api_get(&sb, "/api/integrations/oauth/stream/info", &t)
-        .json()
-        .unwrap();
+    let info: Value = api_get(&sb, "/api/integrations/oauth/stream/info", &t).json().unwrap();
     assert_eq!(info["categoryName"], "Music");
 }
 
@@ -226,18 +189,10 @@ fn scopes_are_enforced() {
         .unwrap()
         .contains("stream:key"));
     assert_eq!(
-        api_get(
-            &sb,
-            "/api/integrations/oauth/stream/key/regenerate",
-            &read_only
-        )
-        .status(),
+        api_get(&sb, "/api/integrations/oauth/stream/key/regenerate", &read_only).status(),
         403
     );
-    assert_eq!(
-        api_get(&sb, "/api/integrations/oauth/user", &read_only).status(),
-        403
-    );
+    assert_eq!(api_get(&sb, "/api/integrations/oauth/user", &read_only).status(), 403);
     assert_eq!(
         api_get(&sb, "/api/integrations/oauth/stream/info", &read_only).status(),
         200
@@ -248,10 +203,7 @@ fn scopes_are_enforced() {
         api_get(&sb, "/api/integrations/oauth/stream/info", &write_only).status(),
         403
     );
-    assert_eq!(
-        put_info(&sb, &write_only, r#"{"title": "ok"}"#).status(),
-        200
-    );
+    assert_eq!(put_info(&sb, &write_only, r#"{"title": "ok"}"#).status(), 200);
 }
 
 #[test]
@@ -293,10 +245,7 @@ fn pagination_walks_all_pages_without_duplicates() {
             ] {
                 assert!(!s[k].is_null(), "{k} in {s}");
             }
-            assert!(
-                seen.insert(s["id"].as_str().unwrap().to_string()),
-                "duplicate {s}"
-            );
+            assert!(seen.insert(s["id"].as_str().unwrap().to_string()), "duplicate {s}");
         }
         match v["pagination"]["cursor"].as_str() {
             Some(c) => cursor = Some(c.to_string()),
@@ -306,14 +255,8 @@ fn pagination_walks_all_pages_without_duplicates() {
     assert_eq!(seen.len(), total);
     assert_eq!(pages, total.div_ceil(3));
 
-    assert_eq!(
-        api_get(&sb, "/api/streams?cursor=%%%garbage", &t).status(),
-        400
-    );
-    assert_eq!(
-        api_get(&sb, "/api/streams?cursor=bm90LWpzb24", &t).status(),
-        400
-    );
+    assert_eq!(api_get(&sb, "/api/streams?cursor=%%%garbage", &t).status(), 400);
+    assert_eq!(api_get(&sb, "/api/streams?cursor=bm90LWpzb24", &t).status(), 400);
     assert_eq!(api_get(&sb, "/api/streams?limit=0", &t).status(), 400);
     let v: Value = api_get(&sb, "/api/streams?limit=500", &t).json().unwrap();
     assert_eq!(v["streams"].as_array().unwrap().len(), total);
@@ -336,10 +279,7 @@ fn errors_are_json_with_message() {
     assert_eq!(r.status(), 404);
     assert!(r.json::<Value>().unwrap()["message"].is_string());
     let r = client()
-        .delete(format!(
-            "{}/api/integrations/oauth/stream/info",
-            sb.base_url()
-        ))
+        .delete(format!("{}/api/integrations/oauth/stream/info", sb.base_url()))
         .bearer_auth(&t)
         .send()
         .unwrap();
@@ -356,16 +296,11 @@ fn request_log_has_no_secrets() {
     assert!(entries
         .iter()
         .any(|e| e["path"] == "/api/streams" && e["status"] == 200 && e["method"] == "GET"));
-    assert!(entries
-        .iter()
-        .any(|e| e["path"] == "/api/developer/oauth/token"));
+    assert!(entries.iter().any(|e| e["path"] == "/api/developer/oauth/token"));
     let text = log.to_string();
     assert!(!text.contains(&t) && !text.contains("code=") && !text.contains("limit="));
     control(&sb, Method::DELETE, "requests", None);
-    assert_eq!(
-        control(&sb, Method::GET, "requests", None)["requests"],
-        json!([])
-    );
+    assert_eq!(control(&sb, Method::GET, "requests", None)["requests"], json!([]));
 }
 
 #[test]

@@ -24,9 +24,7 @@ fn tools_available() -> bool {
             .status()
             .is_ok_and(|s| s.success())
     };
-    ok("nginx", "-v")
-        && ok("ffmpeg", "-version")
-        && std::path::Path::new(&NginxConfig::default().module_path).exists()
+    ok("nginx", "-v") && ok("ffmpeg", "-version") && std::path::Path::new(&NginxConfig::default().module_path).exists()
 }
 
 fn publish(port: u16, key: &str) -> bool {
@@ -34,16 +32,7 @@ fn publish(port: u16, key: &str) -> bool {
         .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-re"])
         .args(["-f", "lavfi", "-i", "testsrc=size=320x240:rate=15"])
         .args(["-f", "lavfi", "-i", "sine", "-t", "2"])
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-c:a",
-            "aac",
-            "-f",
-            "flv",
-        ])
+        .args(["-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-f", "flv"])
         .arg(format!("rtmp://127.0.0.1:{port}/live/{key}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -68,9 +57,7 @@ fn real_nginx_and_ffmpeg_publish() {
     });
     let port = sb.rtmp_port().expect("rtmp port");
     let t = token(&sb, ALL_SCOPES);
-    let setup: Value = api_get(&sb, "/api/integrations/oauth/stream/setup", &t)
-        .json()
-        .unwrap();
+    let setup: Value = api_get(&sb, "/api/integrations/oauth/stream/setup", &t).json().unwrap();
     assert_eq!(setup["rtmpUrl"], format!("rtmp://127.0.0.1:{port}/live"));
     let key = setup["streamKey"].as_str().unwrap().to_string();
 
@@ -82,12 +69,7 @@ fn real_nginx_and_ffmpeg_publish() {
         std::thread::spawn(move || {
             let c = client();
             for _ in 0..40 {
-                let s: Value = c
-                    .get(format!("{base}/_sandbox/state"))
-                    .send()
-                    .unwrap()
-                    .json()
-                    .unwrap();
+                let s: Value = c.get(format!("{base}/_sandbox/state")).send().unwrap().json().unwrap();
                 if s["isLive"] == true {
                     *saw_live.lock().unwrap() = true;
                     return;
@@ -96,10 +78,7 @@ fn real_nginx_and_ffmpeg_publish() {
             }
         })
     };
-    assert!(
-        publish(port, &key),
-        "ffmpeg with the right key must succeed"
-    );
+    assert!(publish(port, &key), "ffmpeg with the right key must succeed");
     watcher.join().unwrap();
     assert!(*saw_live.lock().unwrap(), "sandbox saw the user live");
     // on_publish_done marks the user offline again.
@@ -114,10 +93,7 @@ fn real_nginx_and_ffmpeg_publish() {
     assert!(offline, "user offline after publish ended");
 
     // Wrong key: nginx refuses the publish.
-    assert!(
-        !publish(port, "live_notthekeynotthekeynotth"),
-        "wrong key must fail"
-    );
+    assert!(!publish(port, "live_notthekeynotthekeynotth"), "wrong key must fail");
 
     // After regenerate, the old key is refused.
     let regen: Value = api_get(&sb, "/api/integrations/oauth/stream/key/regenerate", &t)

@@ -37,9 +37,7 @@ fn documented_token_exchange_round_trip() {
     assert_eq!(v["scope"], ALL_SCOPES);
 
     // /user (sandbox extension)
-    let u: Value = api_get(&sb, "/api/integrations/oauth/user", access)
-        .json()
-        .unwrap();
+    let u: Value = api_get(&sb, "/api/integrations/oauth/user", access).json().unwrap();
     assert_eq!(
         u,
         json!({"id": "user_demo", "username": "demo_streamer", "displayName": "Demo Streamer"})
@@ -66,10 +64,7 @@ fn form_encoded_token_request_works() {
     let v: Value = resp.json().unwrap();
     assert_eq!(v["scope"], "stream:read");
     let t = v["access_token"].as_str().unwrap();
-    assert_eq!(
-        api_get(&sb, "/api/integrations/oauth/stream/info", t).status(),
-        200
-    );
+    assert_eq!(api_get(&sb, "/api/integrations/oauth/stream/info", t).status(), 200);
 }
 
 #[test]
@@ -185,9 +180,7 @@ fn authorize_rejects_bad_client_and_redirect_without_redirecting() {
         (CLIENT_ID, "http://127.0.0.1.evil.com/cb"),
     ] {
         let resp = client()
-            .get(authorize_url(
-                &sb, client_id, redirect, ALL_SCOPES, &challenge, "s",
-            ))
+            .get(authorize_url(&sb, client_id, redirect, ALL_SCOPES, &challenge, "s"))
             .send()
             .unwrap();
         assert_eq!(resp.status(), 400, "{client_id} {redirect}");
@@ -200,16 +193,11 @@ fn authorize_rejects_bad_client_and_redirect_without_redirecting() {
     // [::1] and localhost loopback forms are fine.
     for redirect in ["http://[::1]:9999/cb", "http://localhost:1/cb"] {
         let resp = client()
-            .get(authorize_url(
-                &sb, CLIENT_ID, redirect, ALL_SCOPES, &challenge, "s",
-            ))
+            .get(authorize_url(&sb, CLIENT_ID, redirect, ALL_SCOPES, &challenge, "s"))
             .send()
             .unwrap();
         assert_eq!(resp.status(), 302);
-        assert!(resp.headers()["location"]
-            .to_str()
-            .unwrap()
-            .starts_with(redirect));
+        assert!(resp.headers()["location"].to_str().unwrap().starts_with(redirect));
     }
     // Unknown scope -> invalid_scope redirect.
     let p = location_params(
@@ -270,9 +258,7 @@ fn consent_page_approve_and_deny() {
     let p = location_params(&approved);
     let v: Value = exchange(&sb, &p["code"], &verifier).json().unwrap();
     let t = v["access_token"].as_str().unwrap();
-    let u: Value = api_get(&sb, "/api/integrations/oauth/user", t)
-        .json()
-        .unwrap();
+    let u: Value = api_get(&sb, "/api/integrations/oauth/user", t).json().unwrap();
     assert_eq!(u["username"], "no_stream_user");
     let r = api_get(&sb, "/api/integrations/oauth/stream/setup", t);
     assert_eq!(r.status(), 403);
@@ -286,17 +272,12 @@ fn consent_page_approve_and_deny() {
 fn login_hint_selects_user_with_auto_approve() {
     let sb = start_auto();
     let (verifier, challenge) = pkce();
-    let url = authorize_url(&sb, CLIENT_ID, REDIRECT, ALL_SCOPES, &challenge, "s")
-        + "&login_hint=no_stream_user";
+    let url = authorize_url(&sb, CLIENT_ID, REDIRECT, ALL_SCOPES, &challenge, "s") + "&login_hint=no_stream_user";
     let p = location_params(&client().get(url).send().unwrap());
     let v: Value = exchange(&sb, &p["code"], &verifier).json().unwrap();
-    let u: Value = api_get(
-        &sb,
-        "/api/integrations/oauth/user",
-        v["access_token"].as_str().unwrap(),
-    )
-    .json()
-    .unwrap();
+    let u: Value = api_get(&sb, "/api/integrations/oauth/user", v["access_token"].as_str().unwrap())
+        .json()
+        .unwrap();
     assert_eq!(u["id"], "user_nostream");
 }
 
@@ -320,10 +301,7 @@ fn refresh_rotates_and_old_token_is_rejected() {
     assert_ne!(r1, r2);
     assert_eq!(v2["scope"], ALL_SCOPES);
     let a2 = v2["access_token"].as_str().unwrap();
-    assert_eq!(
-        api_get(&sb, "/api/integrations/oauth/stream/setup", a2).status(),
-        200
-    );
+    assert_eq!(api_get(&sb, "/api/integrations/oauth/stream/setup", a2).status(), 200);
 
     // Reusing the old refresh token fails.
     let reuse = token_request(
@@ -385,10 +363,7 @@ fn client_credentials_token_has_no_user() {
     }
     let r = api_get(&sb, "/api/streams", t);
     assert_eq!(r.status(), 200);
-    assert!(!r.json::<Value>().unwrap()["streams"]
-        .as_array()
-        .unwrap()
-        .is_empty());
+    assert!(!r.json::<Value>().unwrap()["streams"].as_array().unwrap().is_empty());
 }
 
 #[test]
@@ -397,8 +372,7 @@ fn registered_client_secret_must_match() {
         auto_approve: true,
         ..Config::default()
     };
-    cfg.client_secrets
-        .insert("confidential-app".into(), "s3cret".into());
+    cfg.client_secrets.insert("confidential-app".into(), "s3cret".into());
     let sb = start(cfg);
     let cc = |id: &str, secret: Option<&str>| {
         let mut body = json!({"grant_type": "client_credentials", "client_id": id});
@@ -428,15 +402,9 @@ fn registered_client_secret_must_match() {
 #[test]
 fn token_endpoint_errors() {
     let sb = start_auto();
-    let r = token_request(
-        &sb,
-        json!({"grant_type": "password", "client_id": CLIENT_ID}),
-    );
+    let r = token_request(&sb, json!({"grant_type": "password", "client_id": CLIENT_ID}));
     assert_eq!(r.status(), 400);
-    assert_eq!(
-        r.json::<Value>().unwrap()["error"],
-        "unsupported_grant_type"
-    );
+    assert_eq!(r.json::<Value>().unwrap()["error"], "unsupported_grant_type");
     let r = token_request(&sb, json!({"client_id": CLIENT_ID}));
     assert_eq!(r.json::<Value>().unwrap()["error"], "invalid_request");
     let r = token_request(
@@ -471,10 +439,7 @@ fn token_expiry_and_control_expire_and_revoke() {
     let v = login(&sb, ALL_SCOPES);
     assert_eq!(v["expires_in"], 1);
     let t = v["access_token"].as_str().unwrap();
-    assert_eq!(
-        api_get(&sb, "/api/integrations/oauth/stream/info", t).status(),
-        200
-    );
+    assert_eq!(api_get(&sb, "/api/integrations/oauth/stream/info", t).status(), 200);
     std::thread::sleep(Duration::from_millis(1100));
     let r = api_get(&sb, "/api/integrations/oauth/stream/info", t);
     assert_eq!(r.status(), 401);
@@ -493,12 +458,7 @@ fn token_expiry_and_control_expire_and_revoke() {
     assert!(v2["access_token"].is_string());
 
     // Revoke all for the user: access and refresh die.
-    let out = control(
-        &sb,
-        Method::POST,
-        "revoke",
-        Some(json!({"user": "user_demo"})),
-    );
+    let out = control(&sb, Method::POST, "revoke", Some(json!({"user": "user_demo"})));
     assert!(out["revokedAccessTokens"].as_u64().unwrap() >= 1);
     assert_eq!(out["revokedRefreshTokens"], 1);
     assert_eq!(
@@ -534,17 +494,11 @@ fn control_expire_tokens_keeps_refresh_working() {
 fn missing_and_bogus_tokens_are_401() {
     let sb = start_auto();
     let r = client()
-        .get(format!(
-            "{}/api/integrations/oauth/stream/info",
-            sb.base_url()
-        ))
+        .get(format!("{}/api/integrations/oauth/stream/info", sb.base_url()))
         .send()
         .unwrap();
     assert_eq!(r.status(), 401);
-    assert!(r.headers()["www-authenticate"]
-        .to_str()
-        .unwrap()
-        .starts_with("Bearer"));
+    assert!(r.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
     assert!(r.json::<Value>().unwrap()["message"].is_string());
     let r = api_get(&sb, "/api/streams", "vat_bogus");
     assert_eq!(r.status(), 401);

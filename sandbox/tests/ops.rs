@@ -13,10 +13,7 @@ use velora_sandbox::{Config, RateProfile};
 fn rate_limit_headers_decrease_and_31st_request_is_429() {
     let sb = start_auto();
     let t = token(&sb, "stream:read");
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
     let mut last = u64::MAX;
     for i in 1..=30u64 {
         let r = api_get(&sb, "/api/integrations/oauth/stream/info", &t);
@@ -42,10 +39,7 @@ fn rate_limit_headers_decrease_and_31st_request_is_429() {
 
     // Limits are per token: a fresh token still works.
     let t2 = token(&sb, "stream:read");
-    assert_eq!(
-        api_get(&sb, "/api/integrations/oauth/stream/info", &t2).status(),
-        200
-    );
+    assert_eq!(api_get(&sb, "/api/integrations/oauth/stream/info", &t2).status(), 200);
     // Control endpoints are not rate limited.
     assert!(state(&sb).is_object());
 }
@@ -57,10 +51,7 @@ fn token_endpoint_and_errors_carry_rate_limit_headers() {
     assert_eq!(r.status(), 400);
     assert_eq!(header_u64(&r, "x-ratelimit-limit"), 30);
     let first = header_u64(&r, "x-ratelimit-remaining");
-    let r = client()
-        .get(format!("{}/api/streams", sb.base_url()))
-        .send()
-        .unwrap();
+    let r = client().get(format!("{}/api/streams", sb.base_url())).send().unwrap();
     assert_eq!(r.status(), 401);
     assert_eq!(
         header_u64(&r, "x-ratelimit-remaining"),
@@ -103,11 +94,7 @@ fn fault_injection() {
         "faults",
         Some(json!({"fail": {"count": 2, "status": 503, "path": "/api/integrations"}})),
     );
-    assert_eq!(
-        api_get(&sb, "/api/streams", &t).status(),
-        200,
-        "other paths unaffected"
-    );
+    assert_eq!(api_get(&sb, "/api/streams", &t).status(), 200, "other paths unaffected");
     for _ in 0..2 {
         let r = api_get(&sb, info, &t);
         assert_eq!(r.status(), 503);
@@ -116,21 +103,11 @@ fn fault_injection() {
     assert_eq!(api_get(&sb, info, &t).status(), 200);
 
     // Default status 500.
-    control(
-        &sb,
-        Method::POST,
-        "faults",
-        Some(json!({"fail": {"count": 1}})),
-    );
+    control(&sb, Method::POST, "faults", Some(json!({"fail": {"count": 1}})));
     assert_eq!(api_get(&sb, info, &t).status(), 500);
 
     // Malformed JSON once.
-    control(
-        &sb,
-        Method::POST,
-        "faults",
-        Some(json!({"malformed": {"count": 1}})),
-    );
+    control(&sb, Method::POST, "faults", Some(json!({"malformed": {"count": 1}})));
     let body = api_get(&sb, info, &t).text().unwrap();
     assert!(serde_json::from_str::<Value>(&body).is_err(), "{body}");
     assert!(api_get(&sb, info, &t).json::<Value>().is_ok());
@@ -180,10 +157,7 @@ fn ingest_hooks_and_regenerate() {
     let t = token(&sb, ALL_SCOPES);
     let key = state(&sb)["streamKey"].as_str().unwrap().to_string();
 
-    assert_eq!(
-        hook(&sb, "on_publish", "live_wrongwrongwrongwrongwron"),
-        403
-    );
+    assert_eq!(hook(&sb, "on_publish", "live_wrongwrongwrongwrongwron"), 403);
     assert_eq!(hook(&sb, "on_publish", ""), 403);
     assert_eq!(state(&sb)["isLive"], false);
 
@@ -191,9 +165,7 @@ fn ingest_hooks_and_regenerate() {
     let s = state(&sb);
     assert_eq!(s["isLive"], true);
     assert!(s["startedAt"].is_string());
-    let info: Value = api_get(&sb, "/api/integrations/oauth/stream/info", &t)
-        .json()
-        .unwrap();
+    let info: Value = api_get(&sb, "/api/integrations/oauth/stream/info", &t).json().unwrap();
     assert_eq!(info["isLive"], true);
     let streams: Value = api_get(&sb, "/api/streams", &t).json().unwrap();
     assert!(streams["streams"]
@@ -207,10 +179,7 @@ fn ingest_hooks_and_regenerate() {
 
     // Query-string form of the hook also works.
     let r = client()
-        .post(format!(
-            "{}/ingest/on_publish?name={key}&app=live",
-            sb.base_url()
-        ))
+        .post(format!("{}/ingest/on_publish?name={key}&app=live", sb.base_url()))
         .send()
         .unwrap();
     assert_eq!(r.status(), 200);
@@ -270,10 +239,7 @@ fn persistence_across_restart() {
     let access = v["access_token"].as_str().unwrap().to_string();
     let refresh = v["refresh_token"].as_str().unwrap().to_string();
     let r = client()
-        .put(format!(
-            "{}/api/integrations/oauth/stream/info",
-            sb.base_url()
-        ))
+        .put(format!("{}/api/integrations/oauth/stream/info", sb.base_url()))
         .bearer_auth(&access)
         .json(&json!({"title": "Persisted title", "tags": ["saved"]}))
         .send()

@@ -151,7 +151,10 @@ fn build(s: &Status) -> Box<Owned> {
     let cats: Vec<VeloraCategory> = s
         .categories
         .iter()
-        .map(|c| VeloraCategory { slug: keep(&c.slug), name: keep(&c.name) })
+        .map(|c| VeloraCategory {
+            slug: keep(&c.slug),
+            name: keep(&c.name),
+        })
         .collect();
     let (error_kind, error_text, retry) = match &s.last_error {
         None => (VeloraErrorKind::None, keep(""), -1),
@@ -189,7 +192,11 @@ fn build(s: &Status) -> Box<Owned> {
         api_base_url: keep(&s.api_base_url),
         is_live: s.is_live,
         viewer_count: s.viewer_count,
-        started_at_unix: s.started_at.as_deref().and_then(crate::timefmt::parse_rfc3339_unix).unwrap_or(0),
+        started_at_unix: s
+            .started_at
+            .as_deref()
+            .and_then(crate::timefmt::parse_rfc3339_unix)
+            .unwrap_or(0),
         service_active: s.service_active,
         can_restore: s.can_restore,
         pending_apply: s.pending_apply,
@@ -211,8 +218,16 @@ fn build(s: &Status) -> Box<Owned> {
         categories: std::ptr::null(),
         category_count: cats.len(),
     };
-    let mut owned = Box::new(Owned { state, _strings: strings, _cats: cats });
-    owned.state.categories = if owned._cats.is_empty() { std::ptr::null() } else { owned._cats.as_ptr() };
+    let mut owned = Box::new(Owned {
+        state,
+        _strings: strings,
+        _cats: cats,
+    });
+    owned.state.categories = if owned._cats.is_empty() {
+        std::ptr::null()
+    } else {
+        owned._cats.as_ptr()
+    };
     owned
 }
 
@@ -228,7 +243,8 @@ unsafe fn opt_str(p: *const c_char) -> Option<String> {
 }
 
 extern "C" fn api_text(key: *const c_char) -> *const c_char {
-    module::obs_module_text(key)
+    // SAFETY: the dock passes a NUL-terminated key (or NULL, which is returned as is).
+    unsafe { module::obs_module_text(key) }
 }
 
 extern "C" fn api_state_get() -> *mut VeloraDockState {
@@ -288,10 +304,14 @@ extern "C" fn api_regenerate_key() {
 }
 
 extern "C" fn api_reveal_key() -> *mut c_char {
-    guard("dock.reveal_key", std::ptr::null_mut(), || match crate::session::reveal_key() {
-        Some(k) => cstring(k.expose()).into_raw(),
-        None => std::ptr::null_mut(),
-    })
+    guard(
+        "dock.reveal_key",
+        std::ptr::null_mut(),
+        || match crate::session::reveal_key() {
+            Some(k) => cstring(k.expose()).into_raw(),
+            None => std::ptr::null_mut(),
+        },
+    )
 }
 
 extern "C" fn api_string_free(s: *mut c_char) {

@@ -129,9 +129,19 @@ pub fn service_properties() -> *mut sys::obs_properties_t {
     unsafe {
         let props = sys::obs_properties_create();
         let k = cstring(keys::SERVER);
-        sys::obs_properties_add_text(props, k.as_ptr(), t("Velora.Service.Server").as_ptr(), sys::obs_text_type_OBS_TEXT_DEFAULT);
+        sys::obs_properties_add_text(
+            props,
+            k.as_ptr(),
+            t("Velora.Service.Server").as_ptr(),
+            sys::obs_text_type_OBS_TEXT_DEFAULT,
+        );
         let k = cstring(keys::KEY);
-        sys::obs_properties_add_text(props, k.as_ptr(), t("Velora.Service.StreamKey").as_ptr(), sys::obs_text_type_OBS_TEXT_PASSWORD);
+        sys::obs_properties_add_text(
+            props,
+            k.as_ptr(),
+            t("Velora.Service.StreamKey").as_ptr(),
+            sys::obs_text_type_OBS_TEXT_PASSWORD,
+        );
         let k = cstring(keys::PROTOCOL);
         let list = sys::obs_properties_add_list(
             props,
@@ -222,9 +232,11 @@ fn velora_settings_json(s: &ServiceSettings) -> serde_json::Value {
 
 /// UI thread: replace (or update) the streaming service and save it.
 fn apply_on_ui(settings_json: String) -> Result<(), String> {
-    let (Some(get), Some(set), Some(save)) =
-        (FRONTEND.get_streaming_service, FRONTEND.set_streaming_service, FRONTEND.save_streaming_service)
-    else {
+    let (Some(get), Some(set), Some(save)) = (
+        FRONTEND.get_streaming_service,
+        FRONTEND.set_streaming_service,
+        FRONTEND.save_streaming_service,
+    ) else {
         return Err("no OBS frontend".into());
     };
     let data = OwnedData::from_json(&settings_json).ok_or("invalid settings")?;
@@ -232,7 +244,11 @@ fn apply_on_ui(settings_json: String) -> Result<(), String> {
     // create is released; set_streaming_service takes its own reference.
     unsafe {
         let cur = get();
-        let cur_type = if cur.is_null() { String::new() } else { cstr_to_string(sys::obs_service_get_type(cur)) };
+        let cur_type = if cur.is_null() {
+            String::new()
+        } else {
+            cstr_to_string(sys::obs_service_get_type(cur))
+        };
         if !cur.is_null() && cur_type != SERVICE_ID {
             if let Some(path) = previous_service_path() {
                 if !path.exists() {
@@ -240,14 +256,20 @@ fn apply_on_ui(settings_json: String) -> Result<(), String> {
                         .map(|d| d.view().to_json())
                         .unwrap_or_else(|| "{}".into());
                     let backup = serde_json::json!({"type": cur_type, "settings": serde_json::from_str::<serde_json::Value>(&settings).unwrap_or_default()});
-                    write_private(&path, &backup.to_string()).map_err(|e| format!("could not keep a copy of the previous service: {e}"))?;
+                    write_private(&path, &backup.to_string())
+                        .map_err(|e| format!("could not keep a copy of the previous service: {e}"))?;
                 }
             }
         }
         if cur_type == SERVICE_ID {
             sys::obs_service_update(cur, data.as_ptr());
         } else {
-            let svc = sys::obs_service_create(c"velora".as_ptr(), c"default_service".as_ptr(), data.as_ptr(), std::ptr::null_mut());
+            let svc = sys::obs_service_create(
+                c"velora".as_ptr(),
+                c"default_service".as_ptr(),
+                data.as_ptr(),
+                std::ptr::null_mut(),
+            );
             if svc.is_null() {
                 return Err("OBS could not create the Velora service".into());
             }
@@ -264,7 +286,12 @@ fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let tmp = path.with_extension("json.tmp");
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
     f.write_all(text.as_bytes())?;
     f.sync_all()?;
     std::fs::rename(tmp, path)
@@ -278,7 +305,12 @@ fn restore_on_ui(type_id: String, settings_json: String) -> Result<(), String> {
     let t = cstring(&type_id);
     // SAFETY: UI thread; the new service is released after OBS took its reference.
     unsafe {
-        let svc = sys::obs_service_create(t.as_ptr(), c"default_service".as_ptr(), data.as_ptr(), std::ptr::null_mut());
+        let svc = sys::obs_service_create(
+            t.as_ptr(),
+            c"default_service".as_ptr(),
+            data.as_ptr(),
+            std::ptr::null_mut(),
+        );
         if svc.is_null() {
             return Err(format!("OBS could not create a '{type_id}' service"));
         }

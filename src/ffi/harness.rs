@@ -114,7 +114,12 @@ impl Service {
         // SAFETY: creates, starts (if possible), stops and releases an output
         // entirely within this call.
         unsafe {
-            let o = sys::obs_output_create(c"rtmp_output".as_ptr(), c"harness-out".as_ptr(), std::ptr::null_mut(), std::ptr::null_mut());
+            let o = sys::obs_output_create(
+                c"rtmp_output".as_ptr(),
+                c"harness-out".as_ptr(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            );
             if o.is_null() {
                 return false;
             }

@@ -55,9 +55,7 @@ pub unsafe fn cstr_to_string(p: *const std::os::raw::c_char) -> String {
         return String::new();
     }
     // SAFETY: the caller promises a valid NUL-terminated string.
-    unsafe { std::ffi::CStr::from_ptr(p) }
-        .to_string_lossy()
-        .into_owned()
+    unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy().into_owned()
 }
 
 /// A `CString` from text that might contain NUL bytes (they are dropped).

@@ -28,8 +28,10 @@ pub extern "C" fn obs_module_ver() -> u32 {
     crate::version::MODULE_API_VERSION
 }
 
+/// # Safety
+/// Called by libobs with NULL or a NUL-terminated locale name.
 #[no_mangle]
-pub extern "C" fn obs_module_set_locale(locale: *const c_char) {
+pub unsafe extern "C" fn obs_module_set_locale(locale: *const c_char) {
     guard("obs_module_set_locale", (), || {
         // SAFETY: the module pointer is set by OBS before any locale call; the
         // returned lookup is ours until destroyed.
@@ -53,8 +55,10 @@ pub extern "C" fn obs_module_free_locale() {
     })
 }
 
+/// # Safety
+/// `val` is NULL or a NUL-terminated key.
 #[no_mangle]
-pub extern "C" fn obs_module_text(val: *const c_char) -> *const c_char {
+pub unsafe extern "C" fn obs_module_text(val: *const c_char) -> *const c_char {
     guard("obs_module_text", val, || {
         let mut out = val;
         let lookup = LOOKUP.load(Ordering::SeqCst);
@@ -66,8 +70,10 @@ pub extern "C" fn obs_module_text(val: *const c_char) -> *const c_char {
     })
 }
 
+/// # Safety
+/// `val` is NULL or a NUL-terminated key; `out` is NULL or writable.
 #[no_mangle]
-pub extern "C" fn obs_module_get_string(val: *const c_char, out: *mut *const c_char) -> bool {
+pub unsafe extern "C" fn obs_module_get_string(val: *const c_char, out: *mut *const c_char) -> bool {
     guard("obs_module_get_string", false, || {
         let lookup = LOOKUP.load(Ordering::SeqCst);
         if lookup.is_null() || val.is_null() || out.is_null() {
@@ -81,13 +87,14 @@ pub extern "C" fn obs_module_get_string(val: *const c_char, out: *mut *const c_c
 /// A localized string as a C pointer owned by the locale table (valid until
 /// the locale changes, like every `obs_module_text` result).
 pub fn text(key: &CStr) -> *const c_char {
-    obs_module_text(key.as_ptr())
+    // SAFETY: a valid NUL-terminated key.
+    unsafe { obs_module_text(key.as_ptr()) }
 }
 
 /// A localized string, copied. Falls back to the key itself.
 pub fn text_string(key: &str) -> String {
     let k = cstring(key);
-    // SAFETY: obs_module_text returns either our key or a lookup-owned string.
+    // SAFETY: a valid key; obs_module_text returns either it or a lookup-owned string.
     unsafe { cstr_to_string(obs_module_text(k.as_ptr())) }
 }
 

@@ -140,7 +140,9 @@ unsafe extern "C" fn get_name(_type_data: *mut c_void) -> *const c_char {
 unsafe extern "C" fn create(settings: *mut sys::obs_data_t, _svc: *mut sys::obs_service_t) -> *mut c_void {
     guard("service.create", std::ptr::null_mut(), || {
         // SAFETY: OBS lends valid settings for the duration of create.
-        let s = unsafe { DataRef::from_ptr(settings) }.map(read_settings).unwrap_or_default();
+        let s = unsafe { DataRef::from_ptr(settings) }
+            .map(read_settings)
+            .unwrap_or_default();
         Box::into_raw(Box::new(VeloraService::new(s))) as *mut c_void
     })
 }
@@ -179,7 +181,11 @@ unsafe extern "C" fn get_defaults(settings: *mut sys::obs_data_t) {
 }
 
 unsafe extern "C" fn get_properties(_data: *mut c_void) -> *mut sys::obs_properties_t {
-    guard("service.get_properties", std::ptr::null_mut(), super::frontend::service_properties)
+    guard(
+        "service.get_properties",
+        std::ptr::null_mut(),
+        super::frontend::service_properties,
+    )
 }
 
 unsafe extern "C" fn initialize(data: *mut c_void, _output: *mut sys::obs_output_t) -> bool {
@@ -321,5 +327,8 @@ pub fn register(obs_version: u32) {
     // libobs copies `size` bytes of it during the call and keeps no pointer
     // to it (the strings and callbacks it points at are 'static).
     unsafe { sys::obs_register_service_s(&info.base, size) };
-    log::info!("service '{SERVICE_ID}' registered ({size}-byte obs_service_info for OBS {})", crate::version::display(obs_version));
+    log::info!(
+        "service '{SERVICE_ID}' registered ({size}-byte obs_service_info for OBS {})",
+        crate::version::display(obs_version)
+    );
 }

@@ -35,7 +35,14 @@ impl CallData {
     fn set_string(&mut self, name: &CStr, value: &str) {
         let v = cstring(value);
         // SAFETY: copies len+1 bytes (with the NUL) into the calldata stack.
-        unsafe { sys::calldata_set_data(&mut self.0, name.as_ptr(), v.as_ptr() as *const c_void, v.as_bytes_with_nul().len()) }
+        unsafe {
+            sys::calldata_set_data(
+                &mut self.0,
+                name.as_ptr(),
+                v.as_ptr() as *const c_void,
+                v.as_bytes_with_nul().len(),
+            )
+        }
     }
 
     fn set_ptr(&mut self, name: &CStr, p: *mut c_void) {
@@ -88,15 +95,24 @@ impl Drop for CallData {
 
 unsafe extern "C" fn on_request(req: *mut sys::obs_data_t, resp: *mut sys::obs_data_t, private: *mut c_void) {
     let name = automation::REQUESTS.get(private as usize).copied().unwrap_or("");
-    let out = guard("websocket.request", automation::error(automation::codes::INTERNAL, "internal error"), || {
-        // SAFETY: obs-websocket lends the request data for this call.
-        let json = unsafe { DataRef::from_ptr(req) }.map(|d| d.to_json()).unwrap_or_default();
-        let data: Value = serde_json::from_str(&json).unwrap_or(Value::Object(Default::default()));
-        automation::handle(name, &data)
-    });
+    let out = guard(
+        "websocket.request",
+        automation::error(automation::codes::INTERNAL, "internal error"),
+        || {
+            // SAFETY: obs-websocket lends the request data for this call.
+            let json = unsafe { DataRef::from_ptr(req) }
+                .map(|d| d.to_json())
+                .unwrap_or_default();
+            let data: Value = serde_json::from_str(&json).unwrap_or(Value::Object(Default::default()));
+            automation::handle(name, &data)
+        },
+    );
     guard("websocket.response", (), || {
         // SAFETY: obs-websocket lends the response data for this call.
-        if let (Some(resp), Some(src)) = (unsafe { DataRef::from_ptr(resp) }, OwnedData::from_json(&out.to_string())) {
+        if let (Some(resp), Some(src)) = (
+            unsafe { DataRef::from_ptr(resp) },
+            OwnedData::from_json(&out.to_string()),
+        ) {
             resp.apply(src.view());
         }
     });
@@ -133,7 +149,10 @@ pub fn register() {
 
     let mut ok = 0;
     for (i, name) in automation::REQUESTS.iter().enumerate() {
-        let mut cb = RequestCallback { callback: on_request, priv_data: i as *mut c_void };
+        let mut cb = RequestCallback {
+            callback: on_request,
+            priv_data: i as *mut c_void,
+        };
         let mut cd = CallData::new();
         cd.set_string(c"type", name);
         cd.set_ptr(c"callback", &mut cb as *mut RequestCallback as *mut c_void);
@@ -146,7 +165,10 @@ pub fn register() {
         }
     }
     REGISTERED.store(true, Ordering::SeqCst);
-    log::info!("obs-websocket vendor '{}' registered with {ok} requests", automation::VENDOR);
+    log::info!(
+        "obs-websocket vendor '{}' registered with {ok} requests",
+        automation::VENDOR
+    );
 }
 
 /// Unregisters the requests while obs-websocket is still alive (EXIT event),
@@ -174,7 +196,9 @@ pub fn emit(event: &str, data: &Value) {
     if ph.is_null() || vendor.is_null() {
         return;
     }
-    let Some(d) = OwnedData::from_json(&data.to_string()) else { return };
+    let Some(d) = OwnedData::from_json(&data.to_string()) else {
+        return;
+    };
     let mut cd = CallData::new();
     cd.set_string(c"type", event);
     cd.set_ptr(c"data", d.as_ptr() as *mut c_void);

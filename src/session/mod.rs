@@ -15,10 +15,9 @@ use crate::status::{self, CategoryItem, ErrorInfo, ErrorKind, Phase};
 use crate::stream_config::{Protocol, ServiceSettings, SERVICE_ID};
 use crate::Secret;
 use once_cell::sync::Lazy;
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::path::PathBuf;
-use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -47,14 +46,38 @@ type Reply = Sender<Result<Value, Failure>>;
 pub(crate) enum Cmd {
     Login(Option<Reply>),
     CancelLogin(Option<Reply>),
-    Logout { restore: bool, reply: Option<Reply> },
-    LoginDone { id: u64, result: Result<auth::AuthCode, LoginError> },
-    ApplySetup { protocol: Option<Protocol>, reply: Option<Reply> },
-    SetStreamInfo { title: Option<String>, category: Option<String>, tags: Option<Vec<String>>, reply: Option<Reply> },
-    GetCategories { refresh: bool, reply: Option<Reply> },
-    RegenerateKey { reply: Option<Reply> },
-    RestorePrevious { reply: Option<Reply> },
-    SetEnvironment { env: Environment, custom_url: String },
+    Logout {
+        restore: bool,
+        reply: Option<Reply>,
+    },
+    LoginDone {
+        id: u64,
+        result: Result<auth::AuthCode, LoginError>,
+    },
+    ApplySetup {
+        protocol: Option<Protocol>,
+        reply: Option<Reply>,
+    },
+    SetStreamInfo {
+        title: Option<String>,
+        category: Option<String>,
+        tags: Option<Vec<String>>,
+        reply: Option<Reply>,
+    },
+    GetCategories {
+        refresh: bool,
+        reply: Option<Reply>,
+    },
+    RegenerateKey {
+        reply: Option<Reply>,
+    },
+    RestorePrevious {
+        reply: Option<Reply>,
+    },
+    SetEnvironment {
+        env: Environment,
+        custom_url: String,
+    },
     DockVisible(bool),
     /// STREAMING_STARTING / STOPPED / PROFILE_CHANGED and the service `update`.
     ObsEvent(ObsEvent),
@@ -67,7 +90,10 @@ pub enum ObsEvent {
     StreamingStarted,
     StreamingStopped,
     ProfileChanged,
-    ServiceSettingsChanged { old: Box<ServiceSettings>, new: Box<ServiceSettings> },
+    ServiceSettingsChanged {
+        old: Box<ServiceSettings>,
+        new: Box<ServiceSettings>,
+    },
 }
 
 struct Handle {
@@ -162,7 +188,12 @@ pub fn restore_previous_async() {
 }
 
 pub fn set_stream_info_async(title: Option<String>, category: Option<String>, tags: Option<Vec<String>>) {
-    send(Cmd::SetStreamInfo { title, category, tags, reply: None });
+    send(Cmd::SetStreamInfo {
+        title,
+        category,
+        tags,
+        reply: None,
+    });
 }
 
 pub fn regenerate_key_async() {
@@ -170,7 +201,10 @@ pub fn regenerate_key_async() {
 }
 
 pub fn refresh_categories_async() {
-    send(Cmd::GetCategories { refresh: true, reply: None });
+    send(Cmd::GetCategories {
+        refresh: true,
+        reply: None,
+    });
 }
 
 pub fn set_dock_visible(visible: bool) {
@@ -178,7 +212,10 @@ pub fn set_dock_visible(visible: bool) {
 }
 
 pub fn set_environment(env: Environment, custom_url: &str) {
-    send(Cmd::SetEnvironment { env, custom_url: custom_url.trim().to_string() });
+    send(Cmd::SetEnvironment {
+        env,
+        custom_url: custom_url.trim().to_string(),
+    });
 }
 
 pub fn obs_event(ev: ObsEvent) {
@@ -259,7 +296,8 @@ pub fn status_json(host: &dyn Host) -> Value {
         "startedAt": s.started_at,
         "title": s.title,
         "categorySlug": s.category_slug,
-        "tags": s.tags,
+        // A comma-separated string: obs_data (and so obs-websocket) drops arrays of strings.
+        "tags": crate::stream_config::join_tags(&s.tags),
         "keyHint": s.key_hint,
         "busy": s.busy,
     })
@@ -270,13 +308,25 @@ pub fn error_info(e: &ApiError) -> ErrorInfo {
     let t = crate::core::text;
     let server_msg = |m: &str, key: &str| if m.trim().is_empty() { t(key) } else { m.to_string() };
     match e {
-        ApiError::Unauthorized { .. } => ErrorInfo { kind: ErrorKind::SessionExpired, message: t("Velora.Error.SessionExpired"), retry_in_secs: None },
+        ApiError::Unauthorized => ErrorInfo {
+            kind: ErrorKind::SessionExpired,
+            message: t("Velora.Error.SessionExpired"),
+            retry_in_secs: None,
+        },
         ApiError::Forbidden { message } => {
             let lower = message.to_lowercase();
             if lower.contains("not enabled") || lower.contains("streaming") && !lower.contains("scope") {
-                ErrorInfo { kind: ErrorKind::StreamingDisabled, message: server_msg(message, "Velora.Error.StreamingDisabled"), retry_in_secs: None }
+                ErrorInfo {
+                    kind: ErrorKind::StreamingDisabled,
+                    message: server_msg(message, "Velora.Error.StreamingDisabled"),
+                    retry_in_secs: None,
+                }
             } else {
-                ErrorInfo { kind: ErrorKind::MissingPermission, message: server_msg(message, "Velora.Error.MissingPermission"), retry_in_secs: None }
+                ErrorInfo {
+                    kind: ErrorKind::MissingPermission,
+                    message: server_msg(message, "Velora.Error.MissingPermission"),
+                    retry_in_secs: None,
+                }
             }
         }
         ApiError::RateLimited { retry_after, .. } => ErrorInfo {
@@ -284,30 +334,55 @@ pub fn error_info(e: &ApiError) -> ErrorInfo {
             message: t("Velora.Error.RateLimited"),
             retry_in_secs: Some(retry_after.as_secs().max(1)),
         },
-        ApiError::Network { .. } | ApiError::Server { .. } => ErrorInfo { kind: ErrorKind::Network, message: t("Velora.Error.Network"), retry_in_secs: None },
-        ApiError::NotFound { message } | ApiError::Invalid { message, .. } => {
-            ErrorInfo { kind: ErrorKind::Invalid, message: server_msg(message, "Velora.Error.Invalid"), retry_in_secs: None }
-        }
-        other => ErrorInfo { kind: ErrorKind::Other, message: other.user_message(), retry_in_secs: None },
+        ApiError::Network { .. } | ApiError::Server { .. } => ErrorInfo {
+            kind: ErrorKind::Network,
+            message: t("Velora.Error.Network"),
+            retry_in_secs: None,
+        },
+        ApiError::NotFound { message } | ApiError::Invalid { message, .. } => ErrorInfo {
+            kind: ErrorKind::Invalid,
+            message: server_msg(message, "Velora.Error.Invalid"),
+            retry_in_secs: None,
+        },
+        other => ErrorInfo {
+            kind: ErrorKind::Other,
+            message: other.user_message(),
+            retry_in_secs: None,
+        },
     }
 }
 
 /// Where the plugin keeps its own (non-secret) files.
 pub(crate) fn config_dir(host: &dyn Host) -> PathBuf {
-    host.config_dir().unwrap_or_else(|| std::env::temp_dir().join("obs-velora"))
+    host.config_dir()
+        .unwrap_or_else(|| std::env::temp_dir().join("obs-velora"))
 }
 
 /// Converts categories for the status board.
 pub(crate) fn category_items(cats: &[api::Category]) -> Vec<CategoryItem> {
-    cats.iter().map(|c| CategoryItem { slug: c.slug.clone(), name: c.name.clone() }).collect()
+    cats.iter()
+        .map(|c| CategoryItem {
+            slug: c.slug.clone(),
+            name: c.name.clone(),
+        })
+        .collect()
 }
 
 pub(crate) fn endpoints_for(prefs: &Prefs) -> Result<Endpoints, crate::config::ConfigError> {
     crate::config::resolve_from_env(&prefs.endpoint_settings())
 }
 
+/// The one HTTP client. `VELORA_HTTP_TIMEOUT_MS` shortens the overall
+/// request timeout (tests of a slow server).
 pub(crate) fn new_client(endpoints: &Endpoints) -> Result<Client, ApiError> {
-    Client::new(api::ApiConfig::new(endpoints.clone()))
+    let mut cfg = api::ApiConfig::new(endpoints.clone());
+    if let Some(ms) = std::env::var("VELORA_HTTP_TIMEOUT_MS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        cfg.timeout = Duration::from_millis(ms.max(100));
+    }
+    Client::new(cfg)
 }
 
 pub(crate) fn login_config(endpoints: &Endpoints, prefs: &Prefs) -> LoginConfig {

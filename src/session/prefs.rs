@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 pub const FILE: &str = "velora.json";
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Prefs {
     /// `production`, `sandbox`, `custom`; unset follows `VELORA_API_URL`
@@ -17,12 +17,6 @@ pub struct Prefs {
     pub custom_url: String,
     pub redirect_port: Option<u16>,
     pub dock_shown_once: bool,
-}
-
-impl Default for Prefs {
-    fn default() -> Self {
-        Prefs { environment: None, custom_url: String::new(), redirect_port: None, dock_shown_once: false }
-    }
 }
 
 impl Prefs {
@@ -65,7 +59,9 @@ pub fn save(dir: &Path, prefs: &Prefs) -> std::io::Result<()> {
 
 /// Saving touches the disk: never on the UI thread.
 pub fn save_in_background(prefs: Prefs) {
-    let Some(dir) = crate::core::host().and_then(|h| h.config_dir()) else { return };
+    let Some(dir) = crate::core::host().and_then(|h| h.config_dir()) else {
+        return;
+    };
     let _ = std::thread::Builder::new().name("velora-prefs".into()).spawn(move || {
         if let Err(e) = save(&dir, &prefs) {
             log::warn!("could not save {}: {e}", FILE);
@@ -81,12 +77,21 @@ mod tests {
     fn roundtrip_and_defaults() {
         let d = tempfile::tempdir().unwrap();
         assert_eq!(load(d.path()), Prefs::default());
-        let p = Prefs { environment: Some("sandbox".into()), custom_url: "x".into(), redirect_port: Some(1), dock_shown_once: true };
+        let p = Prefs {
+            environment: Some("sandbox".into()),
+            custom_url: "x".into(),
+            redirect_port: Some(1),
+            dock_shown_once: true,
+        };
         save(d.path(), &p).unwrap();
         assert_eq!(load(d.path()), p);
         assert_eq!(p.environment(), Some(Environment::Sandbox));
         assert_eq!(p.endpoint_settings().api_url, None);
-        let c = Prefs { environment: Some("custom".into()), custom_url: " http://127.0.0.1:9/ ".into(), ..Default::default() };
+        let c = Prefs {
+            environment: Some("custom".into()),
+            custom_url: " http://127.0.0.1:9/ ".into(),
+            ..Default::default()
+        };
         assert_eq!(c.endpoint_settings().api_url.as_deref(), Some("http://127.0.0.1:9/"));
         std::fs::write(path(d.path()), "not json").unwrap();
         assert_eq!(load(d.path()), Prefs::default());

@@ -30,11 +30,17 @@ pub struct Failure {
 
 impl Failure {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Failure { code, message: message.into() }
+        Failure {
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn not_ready() -> Self {
-        Failure::new(codes::NOT_READY, "the Velora plugin is not ready yet (OBS is still loading or shutting down)")
+        Failure::new(
+            codes::NOT_READY,
+            "the Velora plugin is not ready yet (OBS is still loading or shutting down)",
+        )
     }
 
     pub fn not_logged_in() -> Self {
@@ -43,7 +49,7 @@ impl Failure {
 
     pub fn from_api(e: &ApiError) -> Self {
         let code = match e {
-            ApiError::Unauthorized { .. } => codes::SESSION_EXPIRED,
+            ApiError::Unauthorized => codes::SESSION_EXPIRED,
             ApiError::Forbidden { .. } => codes::FORBIDDEN,
             ApiError::NotFound { .. } => codes::NOT_FOUND,
             ApiError::Invalid { .. } => codes::INVALID,

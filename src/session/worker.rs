@@ -5,7 +5,7 @@
 use super::requests::codes;
 use super::{Cmd, Failure, LoginHandle, ObsEvent, Reply, CATEGORIES_TTL, POLL_IDLE, POLL_LIVE};
 use crate::api::{self, ApiError, Client};
-use crate::auth::{self, CancelToken, SessionError, TokenEndpoint, TokenError, TokenGrant};
+use crate::auth::{self, CancelToken, SessionError};
 use crate::config::Endpoints;
 use crate::core::Host;
 use crate::status::{self, ErrorInfo, ErrorKind, Phase};
@@ -15,38 +15,6 @@ use serde_json::{json, Value};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// The token endpoint over the one HTTP client.
-struct TokenClient<'a>(&'a Client);
-
-impl TokenEndpoint for TokenClient<'_> {
-    fn exchange_code(&self, code: &Secret, redirect_uri: &str, verifier: &Secret) -> Result<TokenGrant, TokenError> {
-        self.0.exchange_code(code, redirect_uri, verifier).map(grant).map_err(token_error)
-    }
-
-    fn refresh(&self, refresh_token: &Secret) -> Result<TokenGrant, TokenError> {
-        self.0.refresh(refresh_token).map(grant).map_err(token_error)
-    }
-}
-
-fn grant(t: api::TokenResponse) -> TokenGrant {
-    TokenGrant {
-        access_token: t.access_token,
-        refresh_token: t.refresh_token,
-        expires_in: t.expires_in,
-        scope: t.scope,
-        token_type: Some(t.token_type),
-    }
-}
-
-fn token_error(e: ApiError) -> TokenError {
-    match e {
-        ApiError::OAuth { error, description } => TokenError::Rejected { error, description },
-        ApiError::Unauthorized { .. } => TokenError::Rejected { error: "invalid_client".into(), description: None },
-        ApiError::Invalid { message, .. } => TokenError::Rejected { error: "invalid_request".into(), description: Some(message) },
-        other => TokenError::Unavailable(other.to_string()),
-    }
-}
 
 /// Why an authenticated call failed.
 enum CallError {
@@ -64,7 +32,9 @@ impl From<ApiError> for CallError {
 impl CallError {
     fn failure(&self) -> Failure {
         match self {
-            CallError::LoginRequired => Failure::new(codes::SESSION_EXPIRED, crate::core::text("Velora.Error.SessionExpired")),
+            CallError::LoginRequired => {
+                Failure::new(codes::SESSION_EXPIRED, crate::core::text("Velora.Error.SessionExpired"))
+            }
             CallError::Api(e) => Failure::from_api(e),
         }
     }
@@ -161,7 +131,11 @@ impl Worker {
                     Ok(c) => self.client = Some(c),
                     Err(e) => {
                         log::warn!("Velora API client: {e}");
-                        self.set_error(ErrorInfo { kind: ErrorKind::Other, message: e.user_message(), retry_in_secs: None });
+                        self.set_error(ErrorInfo {
+                            kind: ErrorKind::Other,
+                            message: e.user_message(),
+                            retry_in_secs: None,
+                        });
                     }
                 }
                 let store = super::open_store(&super::config_dir(self.host.as_ref()));
@@ -176,7 +150,7 @@ impl Worker {
                         self.session = Some(s);
                         status::update(|st| {
                             st.phase = if logged_in { Phase::Ready } else { Phase::LoggedOut };
-                            st.account = account;
+                            st.account = account.clone();
                         });
                         if logged_in {
                             log::info!("restored the Velora session ({})", ep.environment_key());
@@ -190,7 +164,11 @@ impl Worker {
             Err(e) => {
                 log::warn!("{e}");
                 self.endpoints = None;
-                self.set_error(ErrorInfo { kind: ErrorKind::Other, message: e.to_string(), retry_in_secs: None });
+                self.set_error(ErrorInfo {
+                    kind: ErrorKind::Other,
+                    message: e.to_string(),
+                    retry_in_secs: None,
+                });
                 status::update(|s| s.phase = Phase::LoggedOut);
             }
         }
@@ -243,7 +221,12 @@ impl Worker {
                 }
                 reply(r, res);
             }
-            Cmd::SetStreamInfo { title, category, tags, reply: r } => {
+            Cmd::SetStreamInfo {
+                title,
+                category,
+                tags,
+                reply: r,
+            } => {
                 let res = self.set_stream_info(title, category, tags);
                 reply(r, res);
             }
@@ -251,11 +234,12 @@ impl Worker {
                 let res = self.categories(refresh).map(|cats| {
                     json!({"ok": true, "categories": cats.iter().map(|c| json!({"slug": c.slug, "name": c.name, "imageUrl": c.image_url})).collect::<Vec<_>>()})
                 });
-                if let Err(f) = &res {
-                    status::update(|s| s.notice = None);
-                    log::info!("categories: {}", f.message);
-                }
-                reply(r, res.map_err(|e| e.failure()));
+                let res = res.map_err(|e| {
+                    let f = e.failure();
+                    self.note_call_error(&e);
+                    f
+                });
+                reply(r, res);
             }
             Cmd::RegenerateKey { reply: r } => {
                 let res = self.regenerate_key();
@@ -301,12 +285,19 @@ impl Worker {
             return Ok(json!({"ok": true, "pending": true}));
         }
         let Some(ep) = self.endpoints.clone() else {
-            return Err(Failure::new(codes::INVALID_REQUEST, crate::core::text("Velora.Error.NoEndpoints")));
+            return Err(Failure::new(
+                codes::INVALID_REQUEST,
+                crate::core::text("Velora.Error.NoEndpoints"),
+            ));
         };
         let cfg = super::login_config(&ep, &super::prefs());
         let flow = super::start_login_flow(cfg).map_err(|e| {
             let msg = format!("{} ({e})", crate::core::text("Velora.Error.LoginStart"));
-            self.set_error(ErrorInfo { kind: ErrorKind::Login, message: msg.clone(), retry_in_secs: None });
+            self.set_error(ErrorInfo {
+                kind: ErrorKind::Login,
+                message: msg.clone(),
+                retry_in_secs: None,
+            });
             Failure::new(codes::INTERNAL, msg)
         })?;
         self.login_seq += 1;
@@ -333,7 +324,10 @@ impl Worker {
         if let Err(e) = spawned {
             self.login = None;
             status::update(|s| s.phase = Phase::LoggedOut);
-            return Err(Failure::new(codes::INTERNAL, format!("could not start the login thread: {e}")));
+            return Err(Failure::new(
+                codes::INTERNAL,
+                format!("could not start the login thread: {e}"),
+            ));
         }
         Ok(json!({"ok": true}))
     }
@@ -359,7 +353,11 @@ impl Worker {
                 };
                 status::update(|s| {
                     s.phase = Phase::LoggedOut;
-                    s.last_error = Some(ErrorInfo { kind: ErrorKind::Login, message: crate::core::text(key), retry_in_secs: None });
+                    s.last_error = Some(ErrorInfo {
+                        kind: ErrorKind::Login,
+                        message: crate::core::text(key),
+                        retry_in_secs: None,
+                    });
                 });
                 return;
             }
@@ -368,13 +366,10 @@ impl Worker {
             status::update(|s| s.phase = Phase::LoggedOut);
             return;
         };
-        match session.complete_login(&TokenClient(client), &code, now_unix()) {
+        match session.complete_login(&client, &code, now_unix()) {
             Ok(()) => {
                 log::info!("logged in to Velora");
-                status::update(|s| {
-                    s.phase = Phase::Ready;
-                    s.last_error = None;
-                });
+                status::update(|s| s.last_error = None);
                 self.after_login();
             }
             Err(e) => {
@@ -402,7 +397,11 @@ impl Worker {
         if has_user_scope {
             match self.call(|c, t| c.user(t)) {
                 Ok(u) => {
-                    let name = if u.display_name.trim().is_empty() { u.username.clone() } else { u.display_name.clone() };
+                    let name = if u.display_name.trim().is_empty() {
+                        u.username.clone()
+                    } else {
+                        u.display_name.clone()
+                    };
                     if let Some(s) = self.session.as_mut() {
                         let _ = s.set_account_name(Some(name.clone()));
                     }
@@ -410,6 +409,10 @@ impl Worker {
                 }
                 Err(e) => self.note_call_error(&e),
             }
+        }
+        // Ready once we know who it is (the account shows with the state).
+        if self.logged_in() {
+            status::update(|s| s.phase = Phase::Ready);
         }
         self.fetch_info();
         self.refresh_service_state();
@@ -426,7 +429,11 @@ impl Worker {
             }
         }
         super::set_key(None);
-        let restored = if restore { self.restore_previous().is_ok() } else { false };
+        let restored = if restore {
+            self.restore_previous().is_ok()
+        } else {
+            false
+        };
         status::update(|s| {
             s.phase = Phase::LoggedOut;
             s.account = None;
@@ -454,14 +461,16 @@ impl Worker {
             message: "no API client".into(),
         }))?;
         let session = self.session.as_mut().ok_or(CallError::LoginRequired)?;
-        let endpoint = TokenClient(client);
+        let endpoint = client;
         let token = match session.access_token(&endpoint, now_unix()) {
             Ok(t) => t,
             Err(e) => return Err(session_error(e)),
         };
         match f(client, &token) {
-            Err(ApiError::Unauthorized { .. }) => {
-                let token = session.refresh_after_unauthorized(&token, &endpoint, now_unix()).map_err(session_error)?;
+            Err(ApiError::Unauthorized) => {
+                let token = session
+                    .refresh_after_unauthorized(&token, &endpoint, now_unix())
+                    .map_err(session_error)?;
                 f(client, &token).map_err(CallError::Api)
             }
             other => other.map_err(CallError::Api),
@@ -499,7 +508,10 @@ impl Worker {
         if self.logged_in() {
             Ok(())
         } else if self.login.is_some() {
-            Err(Failure::new(codes::LOGIN_PENDING, crate::core::text("Velora.Error.LoginPending")))
+            Err(Failure::new(
+                codes::LOGIN_PENDING,
+                crate::core::text("Velora.Error.LoginPending"),
+            ))
         } else {
             Err(Failure::not_logged_in())
         }
@@ -524,7 +536,10 @@ impl Worker {
                     if changed {
                         s.info_generation += 1;
                     }
-                    if s.last_error.as_ref().is_some_and(|e| matches!(e.kind, ErrorKind::Network | ErrorKind::RateLimited)) {
+                    if s.last_error
+                        .as_ref()
+                        .is_some_and(|e| matches!(e.kind, ErrorKind::Network | ErrorKind::RateLimited))
+                    {
                         s.last_error = None;
                     }
                 });
@@ -587,14 +602,23 @@ impl Worker {
         Ok(cats)
     }
 
-    fn set_stream_info(&mut self, title: Option<String>, category: Option<String>, tags: Option<Vec<String>>) -> Result<Value, Failure> {
+    fn set_stream_info(
+        &mut self,
+        title: Option<String>,
+        category: Option<String>,
+        tags: Option<Vec<String>>,
+    ) -> Result<Value, Failure> {
         self.require_login()?;
         let title = title.map(|t| t.trim().to_string());
         if let Some(t) = &title {
             let n = t.chars().count();
             if n > stream_config::TITLE_MAX_CHARS {
                 let msg = crate::core::text("Velora.Error.TitleTooLong").replace("%1", &n.to_string());
-                self.set_error(ErrorInfo { kind: ErrorKind::Invalid, message: msg.clone(), retry_in_secs: None });
+                self.set_error(ErrorInfo {
+                    kind: ErrorKind::Invalid,
+                    message: msg.clone(),
+                    retry_in_secs: None,
+                });
                 return Err(Failure::new(codes::INVALID, msg));
             }
         }
@@ -603,7 +627,11 @@ impl Worker {
             match self.categories(false) {
                 Ok(cats) if !cats.iter().any(|c| &c.slug == slug) => {
                     let msg = crate::core::text("Velora.Error.UnknownCategory").replace("%1", slug);
-                    self.set_error(ErrorInfo { kind: ErrorKind::Invalid, message: msg.clone(), retry_in_secs: None });
+                    self.set_error(ErrorInfo {
+                        kind: ErrorKind::Invalid,
+                        message: msg.clone(),
+                        retry_in_secs: None,
+                    });
                     return Err(Failure::new(codes::NOT_FOUND, msg));
                 }
                 Ok(_) => {}
@@ -616,13 +644,18 @@ impl Worker {
         }
         let tags = tags.map(|t| stream_config::normalize_tags(t.iter().map(String::as_str)));
         if title.is_none() && category.is_none() && tags.is_none() {
-            return Err(Failure::new(codes::INVALID_REQUEST, crate::core::text("Velora.Error.NothingToUpdate")));
+            return Err(Failure::new(
+                codes::INVALID_REQUEST,
+                crate::core::text("Velora.Error.NothingToUpdate"),
+            ));
         }
         // Only what differs from what Velora last reported.
         let cur = status::snapshot();
         let update = api::StreamInfoUpdate {
             title: title.clone().filter(|t| cur.title.as_deref() != Some(t.as_str())),
-            category_slug: category.clone().filter(|c| cur.category_slug.as_deref() != Some(c.as_str())),
+            category_slug: category
+                .clone()
+                .filter(|c| cur.category_slug.as_deref() != Some(c.as_str())),
             tags: tags.clone().filter(|t| &cur.tags != t),
         };
         let nothing = update.title.is_none() && update.category_slug.is_none() && update.tags.is_none();
@@ -661,7 +694,9 @@ impl Worker {
             sent.push("tags");
         }
         let s = status::snapshot();
-        Ok(json!({"ok": true, "sent": sent, "title": s.title, "categorySlug": s.category_slug, "tags": s.tags}))
+        Ok(
+            json!({"ok": true, "sent": sent.join(","), "title": s.title, "categorySlug": s.category_slug, "tags": stream_config::join_tags(&s.tags)}),
+        )
     }
 
     // ---- OBS's streaming service ----
@@ -672,8 +707,17 @@ impl Worker {
         let current = self.host.current_service();
         let active = current.as_ref().is_some_and(|c| c.type_id == SERVICE_ID);
         let protocol = current.as_ref().and_then(|c| c.velora.as_ref()).map(|v| v.protocol);
-        let key_hint = current.as_ref().and_then(|c| c.velora.as_ref()).filter(|v| !v.key.is_empty()).map(|v| v.key.hint());
-        if let Some(k) = current.as_ref().and_then(|c| c.velora.as_ref()).map(|v| v.key.clone()).filter(|k| !k.is_empty()) {
+        let key_hint = current
+            .as_ref()
+            .and_then(|c| c.velora.as_ref())
+            .filter(|v| !v.key.is_empty())
+            .map(|v| v.key.hint());
+        if let Some(k) = current
+            .as_ref()
+            .and_then(|c| c.velora.as_ref())
+            .map(|v| v.key.clone())
+            .filter(|k| !k.is_empty())
+        {
             super::set_key(Some(k));
         }
         let can_restore = self.host.previous_service().is_some();
@@ -694,9 +738,14 @@ impl Worker {
         self.require_login()?;
         let current = self.host.current_service();
         let current_velora = current.as_ref().and_then(|c| c.velora.clone());
-        let protocol = protocol.or(current_velora.as_ref().map(|v| v.protocol)).unwrap_or_default();
+        let protocol = protocol
+            .or(current_velora.as_ref().map(|v| v.protocol))
+            .unwrap_or_default();
         if !protocol.supported_on(self.host.obs_version()) {
-            return Err(Failure::new(codes::UNSUPPORTED, crate::core::text("Velora.Error.WhipUnsupported")));
+            return Err(Failure::new(
+                codes::UNSUPPORTED,
+                crate::core::text("Velora.Error.WhipUnsupported"),
+            ));
         }
         status::update(|s| s.busy = true);
         let setup = self.call(|c, t| c.stream_setup(t));
@@ -717,7 +766,8 @@ impl Worker {
         }
         .filter(|s| !s.trim().is_empty());
         let Some(server) = server else {
-            let msg = crate::core::text("Velora.Error.NoIngestForProtocol").replace("%1", &protocol.as_str().to_uppercase());
+            let msg =
+                crate::core::text("Velora.Error.NoIngestForProtocol").replace("%1", &protocol.as_str().to_uppercase());
             return Err(Failure::new(codes::UNSUPPORTED, msg));
         };
         let snapshot = status::snapshot();
@@ -725,15 +775,31 @@ impl Worker {
             server: server.clone(),
             key: setup.stream_key.clone(),
             protocol,
-            title: current_velora.as_ref().and_then(|v| v.title.clone()).or(snapshot.title.clone()),
-            category_slug: current_velora.as_ref().and_then(|v| v.category_slug.clone()).or(snapshot.category_slug.clone()),
-            tags: current_velora.as_ref().and_then(|v| v.tags.clone()).or(Some(snapshot.tags.clone())),
+            title: current_velora
+                .as_ref()
+                .and_then(|v| v.title.clone())
+                .or(snapshot.title.clone()),
+            category_slug: current_velora
+                .as_ref()
+                .and_then(|v| v.category_slug.clone())
+                .or(snapshot.category_slug.clone()),
+            tags: current_velora
+                .as_ref()
+                .and_then(|v| v.tags.clone())
+                .or(Some(snapshot.tags.clone())),
         };
         super::set_key(Some(setup.stream_key.clone()));
         // WHIP's URL embeds the key: report only what is safe.
-        let shown_server = if protocol == Protocol::Whip { redact_whip(&server) } else { server.clone() };
+        let shown_server = if protocol == Protocol::Whip {
+            redact_whip(&server)
+        } else {
+            server.clone()
+        };
         if self.streaming || self.host.streaming_active() {
-            log::info!("streaming: the Velora settings ({}) will be applied when the stream ends", protocol.as_str());
+            log::info!(
+                "streaming: the Velora settings ({}) will be applied when the stream ends",
+                protocol.as_str()
+            );
             self.pending = Some(settings);
             status::update(|s| {
                 s.pending_apply = true;
@@ -749,7 +815,11 @@ impl Worker {
     /// user's own service the first time).
     fn apply_now(&mut self, settings: &ServiceSettings) -> Result<(), String> {
         self.host.apply_velora_service(settings)?;
-        log::info!("OBS now streams to Velora ({}, key {})", settings.protocol.as_str(), settings.key.hint());
+        log::info!(
+            "OBS now streams to Velora ({}, key {})",
+            settings.protocol.as_str(),
+            settings.key.hint()
+        );
         self.pending = None;
         self.refresh_service_state();
         status::update(|s| {
@@ -812,12 +882,20 @@ impl Worker {
 
     fn restore_previous(&mut self) -> Result<Value, Failure> {
         if self.streaming || self.host.streaming_active() {
-            return Err(Failure::new(codes::OBS, crate::core::text("Velora.Error.BusyStreaming")));
+            return Err(Failure::new(
+                codes::OBS,
+                crate::core::text("Velora.Error.BusyStreaming"),
+            ));
         }
         let Some((type_id, _)) = self.host.previous_service() else {
-            return Err(Failure::new(codes::NOTHING_TO_RESTORE, crate::core::text("Velora.Error.NothingToRestore")));
+            return Err(Failure::new(
+                codes::NOTHING_TO_RESTORE,
+                crate::core::text("Velora.Error.NothingToRestore"),
+            ));
         };
-        self.host.restore_previous_service().map_err(|m| Failure::new(codes::OBS, m))?;
+        self.host
+            .restore_previous_service()
+            .map_err(|m| Failure::new(codes::OBS, m))?;
         log::info!("restored the previous streaming service ({type_id})");
         self.pending = None;
         self.refresh_service_state();
@@ -865,8 +943,14 @@ impl Worker {
 fn session_error(e: SessionError) -> CallError {
     match e {
         SessionError::LoginRequired(_) => CallError::LoginRequired,
-        SessionError::Unavailable(why) => CallError::Api(ApiError::Network { kind: api::NetworkKind::Other, message: why }),
-        SessionError::Store(e) => CallError::Api(ApiError::Network { kind: api::NetworkKind::Other, message: format!("token store: {e}") }),
+        SessionError::Unavailable(why) => CallError::Api(ApiError::Network {
+            kind: api::NetworkKind::Other,
+            message: why,
+        }),
+        SessionError::Store(e) => CallError::Api(ApiError::Network {
+            kind: api::NetworkKind::Other,
+            message: format!("token store: {e}"),
+        }),
     }
 }
 
@@ -874,8 +958,20 @@ fn session_error(e: SessionError) -> CallError {
 fn redact_whip(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut u) => {
-            let segs: Vec<String> = u.path_segments().map(|s| s.map(|x| x.to_string()).collect()).unwrap_or_default();
-            let red: Vec<String> = segs.iter().map(|s| if s.len() >= 8 && s != "whip" && s != "live" { "…".to_string() } else { s.clone() }).collect();
+            let segs: Vec<String> = u
+                .path_segments()
+                .map(|s| s.map(|x| x.to_string()).collect())
+                .unwrap_or_default();
+            let red: Vec<String> = segs
+                .iter()
+                .map(|s| {
+                    if s.len() >= 8 && s != "whip" && s != "live" {
+                        "…".to_string()
+                    } else {
+                        s.clone()
+                    }
+                })
+                .collect();
             u.set_path(&red.join("/"));
             u.set_query(None);
             u.to_string()

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod obs;
+pub mod sandbox;
 pub mod ws;
 
 use std::path::{Path, PathBuf};
@@ -50,6 +51,18 @@ pub fn install_plugin(plugins_dir: &Path) -> InstalledPlugin {
     std::fs::create_dir_all(&bin).unwrap();
     let so = bin.join("velora.so");
     std::fs::copy(built_plugin(), &so).unwrap();
+    // The Qt docks built by scripts/build-dock.sh go next to velora.so.
+    let target = target_profile_dir().parent().unwrap().to_path_buf();
+    for dir in ["dock-qt5", "dock-qt6", "dock"] {
+        if let Ok(rd) = std::fs::read_dir(target.join(dir)) {
+            for e in rd.flatten() {
+                let name = e.file_name().to_string_lossy().to_string();
+                if name.starts_with("velora-dock-qt") && name.ends_with(".so") {
+                    std::fs::copy(e.path(), bin.join(&name)).unwrap();
+                }
+            }
+        }
+    }
     copy_dir(&repo_root().join("data"), &data);
     InstalledPlugin { root, so, data }
 }
@@ -97,43 +110,44 @@ pub fn display() -> Display {
     start_xvfb()
 }
 
-/// Starts a private Xvfb on a free display number.
+/// Starts a private Xvfb; Xvfb itself picks a free display number and tells
+/// it on stdout (`-displayfd 1`), so parallel tests never share a display.
 pub fn start_xvfb() -> Display {
-    let base = 100 + (std::process::id() % 400);
-    for n in base..base + 50 {
-        if Path::new(&format!("/tmp/.X{n}-lock")).exists() {
-            continue;
+    use std::io::BufRead;
+    let mut child = Command::new("Xvfb")
+        .args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("Xvfb is not installed (apt-get install xvfb)");
+    let mut line = String::new();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    out.read_line(&mut line).expect("read Xvfb's display number");
+    let n: u32 = line
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("Xvfb did not report a display: {line:?}"));
+    // Keep the pipe open (Xvfb may write again) without blocking anyone.
+    std::thread::spawn(move || {
+        let mut sink = String::new();
+        while out.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
+            sink.clear();
         }
-        let child = Command::new("Xvfb")
-            .args([&format!(":{n}"), "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb is not installed (apt-get install xvfb)");
-        let sock = PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
-        let t = Instant::now();
-        let mut child = Some(child);
-        while t.elapsed() < Duration::from_secs(10) {
-            if sock.exists() {
-                return Display { name: format!(":{n}"), child };
-            }
-            if let Some(Ok(Some(_))) = child.as_mut().map(|c| c.try_wait()) {
-                child = None;
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        if let Some(mut c) = child {
-            let _ = c.kill();
-        }
+    });
+    Display {
+        name: format!(":{n}"),
+        child: Some(child),
     }
-    panic!("could not start Xvfb");
 }
 
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Polls `f` until it returns Some or the time is up.

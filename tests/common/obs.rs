@@ -35,7 +35,13 @@ impl ObsHome {
         std::fs::write(obs.join("global.ini"), global_ini(port)).unwrap();
         std::fs::write(obs.join("basic/profiles/Untitled/basic.ini"), PROFILE_INI).unwrap();
         let plugin = with_plugin.then(|| install_plugin(&obs.join("plugins")));
-        ObsHome { dir, config, plugin, port, _tmp: tmp }
+        ObsHome {
+            dir,
+            config,
+            plugin,
+            port,
+            _tmp: tmp,
+        }
     }
 
     pub fn obs_dir(&self) -> PathBuf {
@@ -65,7 +71,10 @@ impl ObsHome {
             .map(|rd| rd.flatten().map(|e| e.path()).collect())
             .unwrap_or_default();
         files.sort();
-        files.last().map(|f| std::fs::read_to_string(f).unwrap_or_default()).unwrap_or_default()
+        files
+            .last()
+            .map(|f| std::fs::read_to_string(f).unwrap_or_default())
+            .unwrap_or_default()
     }
 }
 
@@ -101,27 +110,41 @@ impl Obs {
     pub fn start(home: &ObsHome, display: &str, env: &[(&str, String)]) -> Obs {
         let lock = OBS_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         let mut cmd = Command::new("obs");
-        cmd.args(["--multi", "--disable-missing-files-check", "--websocket_port", &home.port.to_string()])
-            .env("HOME", &home.dir)
-            .env("XDG_CONFIG_HOME", &home.config)
-            .env("DISPLAY", display)
-            .env("LIBGL_ALWAYS_SOFTWARE", "1")
-            .env_remove("QT_QPA_PLATFORM")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+        cmd.args([
+            "--multi",
+            "--disable-missing-files-check",
+            "--websocket_port",
+            &home.port.to_string(),
+        ])
+        .env("HOME", &home.dir)
+        .env("XDG_CONFIG_HOME", &home.config)
+        .env("DISPLAY", display)
+        .env("LIBGL_ALWAYS_SOFTWARE", "1")
+        .env_remove("QT_QPA_PLATFORM")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
         for (k, v) in env {
             cmd.env(k, v);
         }
         let child = cmd.spawn().expect("obs is not installed (apt-get install obs-studio)");
-        let mut obs = Obs { child: Some(child), port: home.port, display: display.to_string(), _lock: lock };
+        let mut obs = Obs {
+            child: Some(child),
+            port: home.port,
+            display: display.to_string(),
+            _lock: lock,
+        };
         let up = wait_for(Duration::from_secs(60), || {
             if let Some(Ok(Some(st))) = obs.child.as_mut().map(|c| c.try_wait()) {
                 panic!("OBS exited during start-up with {st}:\n{}", home.last_log());
             }
             Ws::connect(obs.port).ok()
         });
-        assert!(up.is_some(), "OBS websocket did not answer within 60 s:\n{}", home.last_log());
+        assert!(
+            up.is_some(),
+            "OBS websocket did not answer within 60 s:\n{}",
+            home.last_log()
+        );
         obs
     }
 
@@ -160,7 +183,9 @@ impl Drop for Obs {
 
 /// Lines of OBS's log written by us or mentioning the plugin.
 pub fn our_lines(log: &str) -> Vec<&str> {
-    log.lines().filter(|l| l.contains("[velora]") || l.contains("velora.so")).collect()
+    log.lines()
+        .filter(|l| l.contains("[velora]") || l.contains("velora.so"))
+        .collect()
 }
 
 /// Warnings/errors of ours: our lines at warning level, and module load failures.

@@ -24,21 +24,28 @@ pub struct Reply {
 impl Ws {
     /// Connects and identifies; subscribes to all events incl. vendor events.
     pub fn connect(port: u16) -> std::io::Result<Ws> {
-        let (sock, _) = tungstenite::connect(format!("ws://127.0.0.1:{port}"))
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let (sock, _) =
+            tungstenite::connect(format!("ws://127.0.0.1:{port}")).map_err(|e| std::io::Error::other(e.to_string()))?;
         if let MaybeTlsStream::Plain(s) = sock.get_ref() {
             s.set_read_timeout(Some(Duration::from_millis(200)))?;
         }
-        let mut ws = Ws { sock, next_id: 1, events: Vec::new() };
-        let hello = ws.recv_op(0, Duration::from_secs(10)).ok_or_else(|| std::io::Error::other("no Hello"))?;
+        let mut ws = Ws {
+            sock,
+            next_id: 1,
+            events: Vec::new(),
+        };
+        let hello = ws
+            .recv_op(0, Duration::from_secs(10))
+            .ok_or_else(|| std::io::Error::other("no Hello"))?;
         assert!(hello["authentication"].is_null(), "the test OBS must not require auth");
         ws.send(json!({"op": 1, "d": {"rpcVersion": 1, "eventSubscriptions": 0x7ff | 512}}));
-        ws.recv_op(2, Duration::from_secs(10)).ok_or_else(|| std::io::Error::other("not Identified"))?;
+        ws.recv_op(2, Duration::from_secs(10))
+            .ok_or_else(|| std::io::Error::other("not Identified"))?;
         Ok(ws)
     }
 
     fn send(&mut self, v: Value) {
-        self.sock.send(Message::Text(v.to_string().into())).expect("ws send");
+        self.sock.send(Message::Text(v.to_string())).expect("ws send");
     }
 
     fn recv_any(&mut self) -> Option<Value> {
@@ -100,12 +107,20 @@ impl Ws {
 
     /// `CallVendorRequest` to vendor `velora`; returns the vendor's response object.
     pub fn velora(&mut self, request_type: &str, data: Value) -> Value {
-        let data = if data.as_object().is_none_or(|o| o.is_empty()) { json!({"from": "tests"}) } else { data };
+        let data = if data.as_object().is_none_or(|o| o.is_empty()) {
+            json!({"from": "tests"})
+        } else {
+            data
+        };
         let r = self.request(
             "CallVendorRequest",
             json!({"vendorName": "velora", "requestType": request_type, "requestData": data}),
         );
-        assert!(r.ok, "CallVendorRequest {request_type} failed: {} {}", r.code, r.comment);
+        assert!(
+            r.ok,
+            "CallVendorRequest {request_type} failed: {} {}",
+            r.code, r.comment
+        );
         r.data["responseData"].clone()
     }
 

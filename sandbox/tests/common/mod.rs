@@ -77,10 +77,7 @@ pub fn authorize_url(
 pub fn location_params(resp: &Response) -> HashMap<String, String> {
     assert_eq!(resp.status(), 302, "expected a redirect");
     let loc = resp.headers()[LOCATION].to_str().unwrap().to_string();
-    assert!(
-        loc.starts_with(REDIRECT) || loc.starts_with("http://"),
-        "{loc}"
-    );
+    assert!(loc.starts_with(REDIRECT) || loc.starts_with("http://"), "{loc}");
     let q = loc.split_once('?').map(|x| x.1).unwrap_or("");
     serde_urlencoded::from_str::<Vec<(String, String)>>(q)
         .unwrap()
@@ -91,9 +88,7 @@ pub fn location_params(resp: &Response) -> HashMap<String, String> {
 /// Run the authorize step against an auto-approving sandbox; returns the code.
 pub fn get_code(sb: &Sandbox, scope: &str, challenge: &str) -> String {
     let resp = client()
-        .get(authorize_url(
-            sb, CLIENT_ID, REDIRECT, scope, challenge, "st4te",
-        ))
+        .get(authorize_url(sb, CLIENT_ID, REDIRECT, scope, challenge, "st4te"))
         .send()
         .unwrap();
     let p = location_params(&resp);
@@ -105,9 +100,7 @@ pub fn get_code(sb: &Sandbox, scope: &str, challenge: &str) -> String {
 pub fn consent(sb: &Sandbox, scope: &str, challenge: &str, decision: &str, user: &str) -> Response {
     let c = client();
     let page = c
-        .get(authorize_url(
-            sb, CLIENT_ID, REDIRECT, scope, challenge, "st4te",
-        ))
+        .get(authorize_url(sb, CLIENT_ID, REDIRECT, scope, challenge, "st4te"))
         .send()
         .unwrap();
     assert_eq!(page.status(), 200);
@@ -115,13 +108,10 @@ pub fn consent(sb: &Sandbox, scope: &str, challenge: &str, decision: &str, user:
     let marker = "name=\"request_id\" value=\"";
     let start = html.find(marker).expect("request id in page") + marker.len();
     let id = &html[start..start + html[start..].find('"').unwrap()];
-    c.post(format!(
-        "{}/api/developer/oauth/authorize/decision",
-        sb.base_url()
-    ))
-    .form(&[("request_id", id), ("decision", decision), ("user", user)])
-    .send()
-    .unwrap()
+    c.post(format!("{}/api/developer/oauth/authorize/decision", sb.base_url()))
+        .form(&[("request_id", id), ("decision", decision), ("user", user)])
+        .send()
+        .unwrap()
 }
 
 pub fn exchange(sb: &Sandbox, code: &str, verifier: &str) -> Response {
@@ -148,10 +138,7 @@ pub fn login(sb: &Sandbox, scope: &str) -> Value {
 }
 
 pub fn token(sb: &Sandbox, scope: &str) -> String {
-    login(sb, scope)["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    login(sb, scope)["access_token"].as_str().unwrap().to_string()
 }
 
 pub fn api_get(sb: &Sandbox, path: &str, token: &str) -> Response {
@@ -176,11 +163,7 @@ pub fn control(sb: &Sandbox, method: reqwest::Method, path: &str, body: Option<V
         req = req.json(&b);
     }
     let resp = req.send().unwrap();
-    assert!(
-        resp.status().is_success(),
-        "control {path}: {}",
-        resp.status()
-    );
+    assert!(resp.status().is_success(), "control {path}: {}", resp.status());
     if resp.status() == 204 {
         Value::Null
     } else {

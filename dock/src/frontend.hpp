@@ -1,0 +1,40 @@
+/* obs-velora: SPDX-License-Identifier: GPL-2.0-or-later */
+/* OBS frontend functions, resolved at run time.
+ *
+ * The dock links no OBS library: a symbol one OBS version lacks
+ * (obs_frontend_add_dock is gone in 32, add_dock_by_id is new in 30) would
+ * make the whole library fail to load under OBS 32's RTLD_NOW. Every
+ * function is looked up in the process with dlsym(RTLD_DEFAULT) and may be
+ * NULL. */
+#pragma once
+
+#include <QString>
+
+#include <cstdint>
+
+namespace velora {
+
+struct Frontend {
+	/* All OBS versions. */
+	void *(*get_main_window)(void) = nullptr;
+	void (*add_tools_menu_item)(const char *name, void (*callback)(void *), void *data) = nullptr;
+	/* OBS 28–31: registers a QDockWidget the plugin created (and owns). */
+	void *(*add_dock)(void *dock) = nullptr;
+	/* OBS 30+: wraps a QWidget in a dock that OBS owns. */
+	bool (*add_dock_by_id)(const char *id, const char *title, void *widget) = nullptr;
+
+	static Frontend resolve();
+};
+
+/* OBS's log levels (util/base.h). */
+enum class LogLevel : int { Error = 100, Warning = 200, Info = 300 };
+
+/* Writes "[velora] dock: MESSAGE" to OBS's log (stderr when libobs is absent). */
+void log(LogLevel level, const QString &message);
+
+constexpr uint32_t obsVersion(uint32_t major, uint32_t minor = 0, uint32_t patch = 0)
+{
+	return (major << 24) | (minor << 16) | patch;
+}
+
+} // namespace velora

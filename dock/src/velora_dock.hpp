@@ -1,0 +1,161 @@
+/* obs-velora: SPDX-License-Identifier: GPL-2.0-or-later */
+/* The Velora dock: renders DockState snapshots and forwards clicks to the
+ * core through the VeloraCoreApi table. No HTTP, no JSON, no business logic.
+ *
+ * Lifetime: OBS owns and deletes the widget (directly on 30+, through the
+ * QDockWidget the plugin parents to the main window on 29). shutdown() at
+ * OBS's EXIT event drops the API table and stops the timers; after it the
+ * widget never calls the core again. */
+#pragma once
+
+#include "dock_state.hpp"
+#include "velora.h"
+
+#include <QDateTime>
+#include <QTimer>
+#include <QWidget>
+
+class QCheckBox;
+class QComboBox;
+class QFormLayout;
+class QFrame;
+class QGroupBox;
+class QLabel;
+class QLineEdit;
+class QPushButton;
+class QToolButton;
+
+namespace velora {
+
+class VeloraDock : public QWidget {
+public:
+	explicit VeloraDock(const VeloraCoreApi *api, QWidget *parent = nullptr);
+
+	/* Re-reads the state from the core (UI thread). */
+	void refresh();
+	/* OBS's EXIT: forget the core, stop the timers. Never deletes anything. */
+	void shutdown();
+	/* Gives keyboard focus to the control the user most likely wants. */
+	void focusPrimary();
+	/* The localized string for a dotted key ("Velora.Dock.Title"). */
+	QString text(const char *key) const;
+
+protected:
+	void showEvent(QShowEvent *event) override;
+	void hideEvent(QHideEvent *event) override;
+
+private:
+	enum class Tone { Normal, Muted, Good, Warning, Error };
+
+	/* construction */
+	void buildBanner(QWidget *parent);
+	QWidget *buildLoggedOut(QWidget *parent);
+	QWidget *buildLoggingIn(QWidget *parent);
+	QWidget *buildReady(QWidget *parent);
+	QLabel *makeLabel(const QString &text, QWidget *parent, Tone tone = Tone::Normal);
+
+	/* rendering */
+	void render(const DockState &s);
+	void renderBanner();
+	void renderLoggedOut(bool first);
+	void renderLoggingIn();
+	void renderReady(const DockState &prev, bool first);
+	void renderProtocols();
+	void renderCategories(const DockState &prev);
+	void loadInfoEditors();
+	void renderStatusLine();
+	void renderRetry();
+	void updateInfoControls();
+	void updateTicker();
+	void reportVisibility();
+	static void setTone(QWidget *w, Tone tone);
+
+	/* stream info editing */
+	QString editedTitle() const;
+	QString editedTags() const;
+	bool editedCategorySlug(QString *slug) const;
+	bool titleChanged() const;
+	bool categoryChanged() const;
+	bool tagsChanged() const;
+	bool hasUnsavedEdits() const;
+	static QString normalizeTags(const QString &tags);
+
+	/* actions */
+	void onEnvironmentActivated(int index);
+	void onCustomUrlEdited();
+	void onCopyLink();
+	void onProtocolActivated(int index);
+	void onUpdateInfo();
+	void onRevealToggled(bool on);
+	void hideKey();
+	void onRegenerate();
+	void onLogout();
+	VeloraProtocol selectedProtocol() const;
+
+	const VeloraCoreApi *m_api;
+	DockState m_state;
+	bool m_hasState = false;
+	int m_reportedVisible = -1;
+	/* "Custom URL" picked, no URL typed yet: do not reset the choice. */
+	bool m_envChoicePending = false;
+	QDateTime m_retryDeadline;
+	QTimer m_ticker;
+	QTimer m_keyTimer;
+	QTimer m_copiedTimer;
+
+	/* banner (all phases) */
+	QFrame *m_banner = nullptr;
+	QLabel *m_bannerIcon = nullptr;
+	QLabel *m_bannerTitle = nullptr;
+	QLabel *m_bannerText = nullptr;
+	QLabel *m_bannerRetry = nullptr;
+	QPushButton *m_bannerButton = nullptr;
+	QLabel *m_working = nullptr;
+
+	/* logged out */
+	QWidget *m_loggedOut = nullptr;
+	QPushButton *m_loginButton = nullptr;
+	QToolButton *m_advancedToggle = nullptr;
+	QWidget *m_advanced = nullptr;
+	QComboBox *m_environment = nullptr;
+	QLabel *m_customUrlLabel = nullptr;
+	QLineEdit *m_customUrl = nullptr;
+	QLabel *m_apiBase = nullptr;
+
+	/* logging in */
+	QWidget *m_loggingIn = nullptr;
+	QPushButton *m_copyLink = nullptr;
+	QLabel *m_copied = nullptr;
+	QPushButton *m_cancelLogin = nullptr;
+
+	/* ready */
+	QWidget *m_ready = nullptr;
+	QLabel *m_account = nullptr;
+	QLabel *m_status = nullptr;
+	QFrame *m_inactive = nullptr;
+	QPushButton *m_useVelora = nullptr;
+	QPushButton *m_restoreInactive = nullptr;
+	QLabel *m_pending = nullptr;
+	QLineEdit *m_title = nullptr;
+	QLabel *m_titleWarning = nullptr;
+	QLabel *m_titleCounter = nullptr;
+	QComboBox *m_category = nullptr;
+	QPushButton *m_refreshCategories = nullptr;
+	QLabel *m_categoryHint = nullptr;
+	QLineEdit *m_tags = nullptr;
+	QPushButton *m_update = nullptr;
+	QLabel *m_infoResult = nullptr;
+	QComboBox *m_protocol = nullptr;
+	QLineEdit *m_key = nullptr;
+	QPushButton *m_reveal = nullptr;
+	QPushButton *m_regenerate = nullptr;
+	QPushButton *m_restoreActive = nullptr;
+	QPushButton *m_logout = nullptr;
+
+	/* what the editors were loaded from / compare against */
+	QString m_baseTitle;
+	QString m_baseCategory;
+	QString m_baseTags;
+};
+
+} // namespace velora

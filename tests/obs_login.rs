@@ -1,0 +1,159 @@
+//! Login in real OBS: the `Login` vendor request opens the (scripted) system
+//! browser on the sandbox's consent page; the loopback redirect completes the
+//! flow; tokens land in the OS keyring and survive an OBS restart.
+
+mod common;
+
+use common::obs::{our_problems, Obs, ObsHome};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+fn browser_env(velora: &common::sandbox::Velora, log: &std::path::Path, action: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("VELORA_API_URL", velora.base_url()),
+        (
+            "BROWSER",
+            common::repo_root()
+                .join("tests/scripts/fake-browser")
+                .display()
+                .to_string(),
+        ),
+        ("FAKE_BROWSER_LOG", log.display().to_string()),
+        ("FAKE_BROWSER_ACTION", action.to_string()),
+        ("VELORA_REDIRECT_PORT", common::free_port().to_string()),
+    ]
+}
+
+fn wait_status(ws: &mut common::ws::Ws, secs: u64, pred: impl Fn(&Value) -> bool) -> Value {
+    let mut last = Value::Null;
+    let ok = common::wait_for(Duration::from_secs(secs), || {
+        last = ws.velora("GetStatus", json!({}));
+        pred(&last).then_some(())
+    });
+    assert!(ok.is_some(), "status never matched; last: {last}");
+    last
+}
+
+#[test]
+fn login_through_the_browser_survives_a_restart_and_logout_forgets_it() {
+    let display = common::display();
+    let velora = common::sandbox::Velora::start_with(|c| c.auto_approve = false);
+    let home = ObsHome::new(true);
+    let blog = home.dir.join("browser.log");
+    let env = browser_env(&velora, &blog, "approve");
+
+    let obs = Obs::start(&home, &display.name, &env);
+    let mut ws = obs.ws();
+    let st = wait_status(&mut ws, 10, |s| {
+        s["apiBaseUrl"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("http://127.0.0.1"))
+    });
+    assert_eq!(st["loggedIn"], false);
+
+    let t = std::time::Instant::now();
+    let r = ws.velora("Login", json!({}));
+    assert_eq!(r["ok"], true, "{r}");
+    assert!(t.elapsed() < Duration::from_secs(3), "Login must return at once");
+
+    let st = wait_status(&mut ws, 30, |s| s["loggedIn"] == true);
+    assert_eq!(
+        st["account"],
+        "Demo Streamer",
+        "{st}\n{}",
+        common::obs::our_lines(&home.logs()).join("\n")
+    );
+    assert_eq!(st["loginPending"], false);
+    assert!(st["lastError"].is_null(), "{st}");
+    let browser_log = std::fs::read_to_string(&blog).unwrap_or_default();
+    assert!(
+        browser_log.contains("done approve"),
+        "the scripted browser did not approve:\n{browser_log}"
+    );
+
+    ws.pump(Duration::from_millis(500));
+    let events = ws.vendor_events("StatusChanged");
+    assert!(
+        events.iter().any(|e| e["loginPending"] == true),
+        "no StatusChanged with loginPending: {events:?}"
+    );
+    assert!(
+        events.iter().any(|e| e["loggedIn"] == true),
+        "no StatusChanged with loggedIn: {events:?}"
+    );
+    assert_eq!(obs.stop().code(), Some(0));
+
+    // Still logged in after a restart (tokens from the keyring / fallback file).
+    let obs = Obs::start(&home, &display.name, &env);
+    let mut ws = obs.ws();
+    let st = wait_status(&mut ws, 15, |s| s["loggedIn"] == true);
+    assert_eq!(st["account"], "Demo Streamer");
+
+    // Logout forgets the tokens.
+    let r = ws.velora("Logout", json!({}));
+    assert_eq!(r["ok"], true, "{r}");
+    let st = ws.velora("GetStatus", json!({}));
+    assert_eq!(st["loggedIn"], false);
+    assert_eq!(obs.stop().code(), Some(0));
+
+    let obs = Obs::start(&home, &display.name, &env);
+    let mut ws = obs.ws();
+    std::thread::sleep(Duration::from_secs(3));
+    let st = ws.velora("GetStatus", json!({}));
+    assert_eq!(st["loggedIn"], false, "logout must delete the stored tokens: {st}");
+    assert_eq!(obs.stop().code(), Some(0));
+
+    let log = home.logs();
+    if std::env::var("VELORA_TEST_KEYRING").is_ok() {
+        assert!(
+            log.contains("tokens are kept in the OS keyring"),
+            "the real keyring was not used"
+        );
+    }
+    for needle in ["vat_", "vrt_", "code_verifier", "code=", "state=", &velora.stream_key()] {
+        assert!(!log.contains(needle), "the OBS log contains '{needle}'");
+    }
+    assert!(
+        our_problems(&log).is_empty(),
+        "warnings of ours: {:?}",
+        our_problems(&log)
+    );
+}
+
+#[test]
+fn denied_login_and_cancel_leave_obs_logged_out_with_a_clear_error() {
+    let display = common::display();
+    let velora = common::sandbox::Velora::start();
+    let home = ObsHome::new(true);
+    let blog = home.dir.join("browser.log");
+
+    let obs = Obs::start(&home, &display.name, &browser_env(&velora, &blog, "deny"));
+    let mut ws = obs.ws();
+    assert_eq!(ws.velora("Login", json!({}))["ok"], true);
+    let st = wait_status(&mut ws, 20, |s| s["lastError"]["kind"] == "login");
+    assert_eq!(st["loggedIn"], false);
+    assert_eq!(st["loginPending"], false);
+    assert!(st["lastError"]["message"].as_str().unwrap().contains("denied"), "{st}");
+    assert_eq!(obs.stop().code(), Some(0));
+
+    // The user walks away: Cancel ends the wait at once; OBS exits promptly
+    // even while a login is waiting.
+    let obs = Obs::start(&home, &display.name, &browser_env(&velora, &blog, "none"));
+    let mut ws = obs.ws();
+    assert_eq!(ws.velora("Login", json!({}))["ok"], true);
+    wait_status(&mut ws, 5, |s| s["loginPending"] == true);
+    let r = ws.velora("CancelLogin", json!({}));
+    assert_eq!(r["cancelled"], true, "{r}");
+    let st = ws.velora("GetStatus", json!({}));
+    assert_eq!(st["loginPending"], false);
+    assert_eq!(st["loggedIn"], false);
+    assert_eq!(ws.velora("Login", json!({}))["ok"], true);
+    wait_status(&mut ws, 5, |s| s["loginPending"] == true);
+    let t = std::time::Instant::now();
+    assert_eq!(obs.stop().code(), Some(0));
+    assert!(
+        t.elapsed() < Duration::from_secs(10),
+        "OBS took {:?} to exit during a login",
+        t.elapsed()
+    );
+}

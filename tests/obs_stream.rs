@@ -1,0 +1,305 @@
+//! Automatic stream configuration in real OBS against the sandbox and a real
+//! nginx-rtmp ingest: ApplySetup, stream info, key regeneration, restore,
+//! and failures that must leave OBS's configuration alone.
+
+mod common;
+
+use common::obs::{our_problems, Obs, ObsHome};
+use common::sandbox::Velora;
+use common::ws::Ws;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+struct Rig {
+    velora: Velora,
+    home: ObsHome,
+    obs: Option<Obs>,
+    ws: Ws,
+    _display: common::Display,
+}
+
+impl Rig {
+    /// Sandbox + nginx, OBS with the plugin, logged in through the scripted browser.
+    fn logged_in(extra_env: &[(&'static str, String)]) -> Rig {
+        let display = common::display();
+        let velora = Velora::start();
+        let home = ObsHome::new(true);
+        let mut env = vec![
+            ("VELORA_API_URL", velora.base_url()),
+            (
+                "BROWSER",
+                common::repo_root()
+                    .join("tests/scripts/fake-browser")
+                    .display()
+                    .to_string(),
+            ),
+            ("VELORA_REDIRECT_PORT", common::free_port().to_string()),
+        ];
+        env.extend(extra_env.iter().cloned());
+        let obs = Obs::start(&home, &display.name, &env);
+        let mut ws = obs.ws();
+        assert_eq!(ws.velora("Login", json!({}))["ok"], true);
+        wait_status(&mut ws, 30, |s| s["loggedIn"] == true && s["title"].is_string());
+        Rig {
+            velora,
+            home,
+            obs: Some(obs),
+            ws,
+            _display: display,
+        }
+    }
+
+    fn service(&mut self) -> (String, Value) {
+        let r = self.ws.request("GetStreamServiceSettings", json!(null));
+        assert!(r.ok);
+        (
+            r.data["streamServiceType"].as_str().unwrap_or("").to_string(),
+            r.data["streamServiceSettings"].clone(),
+        )
+    }
+
+    fn output_active(&mut self) -> bool {
+        self.ws.request("GetStreamStatus", json!(null)).data["outputActive"]
+            .as_bool()
+            .unwrap_or(false)
+    }
+
+    fn start_stream_and_wait_live(&mut self) -> bool {
+        let r = self.ws.request("StartStream", json!(null));
+        assert!(r.ok, "StartStream: {}", r.comment);
+        let v = &self.velora;
+        let ok = common::wait_for(Duration::from_secs(30), || v.is_live().then_some(()));
+        ok.is_some()
+    }
+
+    fn stop_stream(&mut self) {
+        let _ = self.ws.request("StopStream", json!(null));
+        common::wait_for(Duration::from_secs(15), || (!self.output_active()).then_some(()));
+        let v = &self.velora;
+        common::wait_for(Duration::from_secs(10), || (!v.is_live()).then_some(()));
+    }
+
+    /// Stops OBS (must exit 0) and checks the log for secrets and warnings.
+    fn finish(mut self, allowed_warnings: &[&str]) {
+        let status = self.obs.take().unwrap().stop();
+        assert_eq!(status.code(), Some(0), "OBS exit status");
+        let log = self.home.logs();
+        assert!(
+            !log.contains(&self.velora.stream_key()),
+            "the stream key reached the OBS log"
+        );
+        for needle in ["vat_", "vrt_", "code_verifier"] {
+            assert!(!log.contains(needle), "the OBS log contains '{needle}'");
+        }
+        let problems: Vec<String> = our_problems(&log)
+            .into_iter()
+            .filter(|l| !allowed_warnings.iter().any(|a| l.contains(a)))
+            .collect();
+        assert!(problems.is_empty(), "unexpected warnings of ours: {problems:?}");
+    }
+}
+
+fn wait_status(ws: &mut Ws, secs: u64, pred: impl Fn(&Value) -> bool) -> Value {
+    let mut last = Value::Null;
+    let ok = common::wait_for(Duration::from_secs(secs), || {
+        last = ws.velora("GetStatus", json!({}));
+        pred(&last).then_some(())
+    });
+    assert!(ok.is_some(), "status never matched; last: {last}");
+    last
+}
+
+#[test]
+fn apply_setup_configures_obs_and_streams_live_to_velora() {
+    let mut rig = Rig::logged_in(&[]);
+    // The user's own service before Velora: restored later.
+    let r = rig.ws.request(
+        "SetStreamServiceSettings",
+        json!({"streamServiceType": "rtmp_custom", "streamServiceSettings": {"server": "rtmp://example.invalid/app", "key": "my-own-key"}}),
+    );
+    assert!(r.ok);
+
+    let r = rig.ws.velora("ApplySetup", json!({}));
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(r["protocol"], "rtmp");
+    assert_eq!(r["server"], rig.velora.rtmp_url().as_str());
+    assert!(
+        r.get("key").is_none() && !r.to_string().contains(&rig.velora.stream_key()),
+        "ApplySetup must never return the key"
+    );
+
+    let (ty, settings) = rig.service();
+    assert_eq!(ty, "velora");
+    assert_eq!(settings["server"], rig.velora.rtmp_url().as_str());
+    assert_eq!(settings["key"], rig.velora.stream_key().as_str());
+    let st = rig.ws.velora("GetStatus", json!({}));
+    assert_eq!(st["serviceActive"], true);
+    assert_eq!(st["canRestore"], true);
+
+    assert!(
+        rig.start_stream_and_wait_live(),
+        "OBS did not publish to the ingest:\n{}",
+        rig.home.last_log()
+    );
+    let st = wait_status(&mut rig.ws, 25, |s| s["isLive"] == true);
+    assert!(st["startedAt"].is_string(), "{st}");
+
+    // Applying while live is queued, not applied.
+    let r = rig.ws.velora("ApplySetup", json!({"protocol": "srt"}));
+    assert_eq!(r["pending"], true, "{r}");
+    assert_eq!(rig.service().1["protocol"], "rtmp", "nothing may change while live");
+    assert_eq!(rig.ws.velora("GetStatus", json!({}))["pendingApply"], true);
+    rig.stop_stream();
+    let st = wait_status(&mut rig.ws, 10, |s| s["pendingApply"] == false);
+    assert_eq!(st["protocol"], "srt");
+    assert_eq!(rig.service().1["server"], "srt://127.0.0.1:9999");
+
+    // Restore the user's own service.
+    let r = rig.ws.velora("RestorePreviousService", json!({}));
+    assert_eq!(r["ok"], true, "{r}");
+    let (ty, settings) = rig.service();
+    assert_eq!(ty, "rtmp_custom");
+    assert_eq!(settings["server"], "rtmp://example.invalid/app");
+    assert_eq!(settings["key"], "my-own-key");
+    assert_eq!(rig.ws.velora("GetStatus", json!({}))["serviceActive"], false);
+    rig.finish(&[]);
+}
+
+#[test]
+fn stream_info_updates_reach_velora_and_bad_input_is_rejected_before_sending() {
+    let mut rig = Rig::logged_in(&[]);
+    let r = rig.ws.velora(
+        "SetStreamInfo",
+        json!({"title": "From OBS", "categorySlug": "music", "tags": "live, obs ,Live"}),
+    );
+    assert_eq!(r["ok"], true, "{r}");
+    let st = rig.velora.state();
+    assert_eq!(st["title"], "From OBS");
+    assert_eq!(st["categorySlug"], "music");
+    assert_eq!(st["tags"], json!(["live", "obs"]));
+
+    let cats = rig.ws.velora("GetCategories", json!({}));
+    assert!(
+        cats["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["slug"] == "music"),
+        "{cats}"
+    );
+
+    rig.velora.control("DELETE", "requests", json!({}));
+    let r = rig.ws.velora("SetStreamInfo", json!({"title": "é".repeat(141)}));
+    assert_eq!(r["ok"], false);
+    assert_eq!(r["error"]["code"], "INVALID");
+    assert!(r["error"]["message"].as_str().unwrap().contains("141"), "{r}");
+    let r = rig
+        .ws
+        .velora("SetStreamInfo", json!({"categorySlug": "no-such-category"}));
+    assert_eq!(r["ok"], false);
+    assert_eq!(r["error"]["code"], "NOT_FOUND", "{r}");
+    let puts = rig.velora.requests().iter().filter(|q| q["method"] == "PUT").count();
+    assert_eq!(puts, 0, "invalid input must not be sent");
+    assert_eq!(rig.velora.state()["title"], "From OBS");
+
+    // 140 characters (multi-byte) is fine.
+    let r = rig.ws.velora("SetStreamInfo", json!({"title": "é".repeat(140)}));
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(r["sent"], "title");
+    // Arrays of strings do not survive obs-websocket: refused, never taken as "no tags".
+    let r = rig.ws.velora("SetStreamInfo", json!({"tags": ["a", "b"]}));
+    assert_eq!(r["error"]["code"], "INVALID_REQUEST", "{r}");
+    assert_eq!(rig.velora.state()["tags"], json!(["live", "obs"]));
+    rig.finish(&[]);
+}
+
+#[test]
+fn regenerating_the_key_updates_obs_and_the_old_key_is_refused() {
+    let mut rig = Rig::logged_in(&[]);
+    assert_eq!(rig.ws.velora("ApplySetup", json!({}))["ok"], true);
+    let old_key = rig.velora.stream_key();
+
+    let r = rig.ws.velora("RegenerateStreamKey", json!({}));
+    assert_eq!(r["error"]["code"], "CONFIRMATION_REQUIRED", "{r}");
+    assert_eq!(rig.velora.stream_key(), old_key);
+
+    let r = rig.ws.velora("RegenerateStreamKey", json!({"confirm": true}));
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(r["applied"], true);
+    let new_key = rig.velora.stream_key();
+    assert_ne!(new_key, old_key);
+    assert_eq!(rig.service().1["key"], new_key.as_str());
+    assert!(!r.to_string().contains(&new_key));
+
+    // The old key is refused by the real ingest.
+    let ffmpeg = std::process::Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-re",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x90:rate=10",
+            "-t",
+            "2",
+        ])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-f",
+            "flv",
+            &format!("{}/{}", rig.velora.rtmp_url(), old_key),
+        ])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!ffmpeg.status.success(), "the old key must be refused");
+
+    assert!(
+        rig.start_stream_and_wait_live(),
+        "the new key must publish:\n{}",
+        rig.home.last_log()
+    );
+    rig.stop_stream();
+    rig.finish(&[]);
+}
+
+#[test]
+fn a_failing_setup_fetch_leaves_the_obs_service_exactly_as_it_was() {
+    let mut rig = Rig::logged_in(&[("VELORA_HTTP_TIMEOUT_MS", "2000".to_string())]);
+    let mine = json!({"server": "rtmp://example.invalid/app", "key": "my-own-key"});
+    let r = rig.ws.request(
+        "SetStreamServiceSettings",
+        json!({"streamServiceType": "rtmp_custom", "streamServiceSettings": mine}),
+    );
+    assert!(r.ok);
+    let before = rig.service();
+
+    for (fault, code) in [
+        (
+            json!({"fail": {"count": 10, "status": 500, "path": "/api/integrations/oauth/stream/setup"}}),
+            "SERVER",
+        ),
+        (
+            json!({"malformed": {"count": 10, "path": "/api/integrations/oauth/stream/setup"}}),
+            "SERVER",
+        ),
+        (json!({"latencyMs": 4000}), "NETWORK"),
+    ] {
+        rig.velora.control("POST", "faults", fault.clone());
+        let r = rig.ws.velora("ApplySetup", json!({}));
+        rig.velora.control("DELETE", "faults", json!({}));
+        assert_eq!(r["ok"], false, "{fault}: {r}");
+        assert_eq!(r["error"]["code"], code, "{fault}: {r}");
+        assert!(r["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert_eq!(rig.service(), before, "{fault} changed the OBS service");
+    }
+    let st = rig.ws.velora("GetStatus", json!({}));
+    assert_eq!(st["serviceActive"], false);
+    assert_eq!(st["loggedIn"], true, "a failing API must not end the session");
+    rig.finish(&["ApplySetup failed"]);
+}
