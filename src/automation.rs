@@ -200,7 +200,9 @@ mod tests {
         }));
         let s = status(&other);
         assert_eq!(s["serviceActive"], false);
-        assert_eq!(s["protocol"], Value::Null);
+        // Not streaming to Velora: the protocol ApplySetup would use.
+        assert_eq!(s["protocol"], "rtmp");
+        assert_eq!(s["serviceType"], "rtmp_custom");
     }
 
     #[test]

@@ -31,7 +31,14 @@ fn plugin_loads_in_real_obs_and_answers_get_status() {
     assert!(!unknown.ok);
 
     std::thread::sleep(std::time::Duration::from_secs(2));
-    let shot = common::screenshot(&display.name, "obs-29-plugin-loaded");
+    let major = st["obsApiVersion"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .next()
+        .unwrap()
+        .to_string();
+    let shot = common::screenshot(&display.name, &format!("obs-{major}-plugin-loaded"));
     assert!(shot.is_some(), "screenshot failed");
 
     let status = obs.stop();

@@ -514,7 +514,6 @@ QWidget *VeloraDock::buildReady(QWidget *parent)
 
 	m_key = new QLineEdit(setup);
 	m_key->setReadOnly(true);
-	m_key->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
 	m_key->setAccessibleName(plain(text("Velora.Dock.StreamKey")));
 	m_key->setContextMenuPolicy(Qt::NoContextMenu);
 	m_reveal = new QPushButton(text("Velora.Dock.Reveal"), setup);
@@ -701,7 +700,8 @@ void VeloraDock::renderLoggedOut(bool first)
 	m_customUrlLabel->setVisible(custom);
 	m_customUrl->setVisible(custom);
 	m_apiBase->setText(text("Velora.Dock.ApiBase").arg(s.apiBaseUrl));
-	m_apiBase->setVisible(!s.apiBaseUrl.isEmpty());
+	/* The server in use; redundant right under the URL it came from. */
+	m_apiBase->setVisible(!s.apiBaseUrl.isEmpty() && !(custom && s.apiBaseUrl == m_customUrl->text().trimmed()));
 
 	/* Not on the production service: say so without being asked. */
 	if (first && s.environment != VeloraEnvironment_Production)
@@ -820,6 +820,7 @@ void VeloraDock::renderCategories(const DockState &prev)
 			m_category->addItem(m_baseCategory, m_baseCategory);
 		m_category->setCurrentIndex(-1);
 		m_category->setEditText(typed);
+		m_category->lineEdit()->setCursorPosition(0);
 	}
 }
 
@@ -833,6 +834,7 @@ void VeloraDock::loadInfoEditors()
 		m_category->setEditText(QString());
 	m_tags->setText(m_baseTags);
 	m_title->setCursorPosition(0);
+	m_category->lineEdit()->setCursorPosition(0);
 }
 
 void VeloraDock::renderStatusLine()
@@ -1070,6 +1072,7 @@ void VeloraDock::onRevealToggled(bool on)
 		hideKey();
 		return;
 	}
+	m_key->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
 	m_key->setText(QString::fromUtf8(key));
 	m_api->string_free(key);
 	m_key->setCursorPosition(0);
@@ -1088,7 +1091,9 @@ void VeloraDock::hideKey()
 	m_reveal->setText(text("Velora.Dock.Reveal"));
 	m_reveal->setAccessibleName(plain(text("Velora.Dock.Reveal")));
 	/* setText also drops the line edit's undo history. */
-	m_key->setText(m_state.keyHint.isEmpty() ? text("Velora.Dock.StreamKey.None") : m_state.keyHint);
+	const bool hasKey = !m_state.keyHint.isEmpty();
+	m_key->setFont(hasKey ? QFontDatabase::systemFont(QFontDatabase::FixedFont) : font());
+	m_key->setText(hasKey ? m_state.keyHint : text("Velora.Dock.StreamKey.None"));
 }
 
 void VeloraDock::onRegenerate()

@@ -156,6 +156,33 @@ pub fn service_properties() -> *mut sys::obs_properties_t {
             let val = cstring(p.as_str());
             sys::obs_property_list_add_string(list, name.as_ptr(), val.as_ptr());
         }
+        let k = cstring(keys::TITLE);
+        let title = sys::obs_properties_add_text(
+            props,
+            k.as_ptr(),
+            t("Velora.Service.Title").as_ptr(),
+            sys::obs_text_type_OBS_TEXT_DEFAULT,
+        );
+        sys::obs_property_set_long_description(title, t("Velora.Service.TitleHint").as_ptr());
+        let k = cstring(keys::CATEGORY_SLUG);
+        let cats = sys::obs_properties_add_list(
+            props,
+            k.as_ptr(),
+            t("Velora.Service.Category").as_ptr(),
+            sys::obs_combo_type_OBS_COMBO_TYPE_EDITABLE,
+            sys::obs_combo_format_OBS_COMBO_FORMAT_STRING,
+        );
+        for c in crate::status::snapshot().categories {
+            let (name, slug) = (cstring(&c.name), cstring(&c.slug));
+            sys::obs_property_list_add_string(cats, name.as_ptr(), slug.as_ptr());
+        }
+        let k = cstring(keys::TAGS);
+        sys::obs_properties_add_text(
+            props,
+            k.as_ptr(),
+            t("Velora.Service.Tags").as_ptr(),
+            sys::obs_text_type_OBS_TEXT_DEFAULT,
+        );
         props
     }
 }

@@ -56,7 +56,37 @@ struct Worker {
     streaming: bool,
     next_poll: Option<Instant>,
     backoff: Duration,
+    /// Title/category/tags as Velora last reported or accepted them.
+    remote: Info,
+    /// Fields changed in OBS's service settings, waiting for the debounce.
+    push: Info,
+    push_due: Option<Instant>,
 }
+
+/// Title, category and tags; `None` = unknown / not given.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Info {
+    title: Option<String>,
+    category: Option<String>,
+    tags: Option<Vec<String>>,
+}
+
+impl Info {
+    fn is_empty(&self) -> bool {
+        self.title.is_none() && self.category.is_none() && self.tags.is_none()
+    }
+
+    fn of_settings(v: &ServiceSettings) -> Info {
+        Info {
+            title: v.title.clone(),
+            category: v.category_slug.clone(),
+            tags: v.tags.clone(),
+        }
+    }
+}
+
+/// Several quick edits of the service settings become one request.
+pub(crate) const PUSH_DEBOUNCE: Duration = Duration::from_millis(1500);
 
 pub(super) fn run(host: Arc<dyn Host>, rx: Receiver<Cmd>, tx: Sender<Cmd>) {
     let mut w = Worker {
@@ -74,17 +104,20 @@ pub(super) fn run(host: Arc<dyn Host>, rx: Receiver<Cmd>, tx: Sender<Cmd>) {
         streaming: false,
         next_poll: None,
         backoff: Duration::ZERO,
+        remote: Info::default(),
+        push: Info::default(),
+        push_due: None,
     };
     crate::ffi::guard::guard("worker.init", (), || w.init());
     loop {
-        let timeout = w
-            .next_poll
+        let next = [w.next_poll, w.push_due].into_iter().flatten().min();
+        let timeout = next
             .map(|t| t.saturating_duration_since(Instant::now()))
             .unwrap_or(Duration::from_secs(3600));
         match rx.recv_timeout(timeout) {
             Ok(Cmd::Shutdown) => break,
             Ok(cmd) => crate::ffi::guard::guard("worker.command", (), || w.handle(cmd)),
-            Err(RecvTimeoutError::Timeout) => crate::ffi::guard::guard("worker.poll", (), || w.poll()),
+            Err(RecvTimeoutError::Timeout) => crate::ffi::guard::guard("worker.timers", (), || w.timers()),
             Err(RecvTimeoutError::Disconnected) => break,
         }
     }
@@ -523,19 +556,17 @@ impl Worker {
         match self.call(|c, t| c.stream_info(t)) {
             Ok(info) => {
                 self.backoff = Duration::ZERO;
+                self.remote = Info {
+                    title: Some(info.title.clone()),
+                    category: Some(info.category_slug.clone()),
+                    tags: Some(info.tags.clone()),
+                };
+                let shown = self.shown_info();
                 status::update(|s| {
-                    let changed = s.title.as_deref() != Some(info.title.as_str())
-                        || s.category_slug.as_deref() != Some(info.category_slug.as_str())
-                        || s.tags != info.tags;
-                    s.title = Some(info.title.clone());
-                    s.category_slug = Some(info.category_slug.clone());
-                    s.tags = info.tags.clone();
+                    Self::show_info(s, &shown);
                     s.is_live = info.is_live;
                     s.viewer_count = info.viewer_count;
                     s.started_at = info.started_at.clone();
-                    if changed {
-                        s.info_generation += 1;
-                    }
                     if s.last_error
                         .as_ref()
                         .is_some_and(|e| matches!(e.kind, ErrorKind::Network | ErrorKind::RateLimited))
@@ -563,6 +594,56 @@ impl Worker {
                 self.note_call_error(&e);
                 false
             }
+        }
+    }
+
+    /// What the dock shows: the profile's own title/category/tags where the
+    /// Velora service of this profile carries them, else Velora's.
+    fn shown_info(&self) -> Info {
+        let profile = self
+            .host
+            .current_service()
+            .and_then(|c| c.velora)
+            .map(|v| Info::of_settings(&v))
+            .unwrap_or_default();
+        Info {
+            title: profile.title.or(self.remote.title.clone()),
+            category: profile.category.or(self.remote.category.clone()),
+            tags: profile.tags.or(self.remote.tags.clone()),
+        }
+    }
+
+    fn show_info(s: &mut status::Status, i: &Info) {
+        let tags = i.tags.clone().unwrap_or_default();
+        if s.title != i.title || s.category_slug != i.category || s.tags != tags {
+            s.title = i.title.clone();
+            s.category_slug = i.category.clone();
+            s.tags = tags;
+            s.info_generation += 1;
+        }
+    }
+
+    fn timers(&mut self) {
+        let now = Instant::now();
+        if self.push_due.is_some_and(|t| t <= now) {
+            self.push_due = None;
+            self.push_settings();
+        }
+        if self.next_poll.is_some_and(|t| t <= now) {
+            self.poll();
+        }
+    }
+
+    /// Sends what changed in OBS's service settings (debounced), validated
+    /// like `SetStreamInfo`. Never writes back into the settings.
+    fn push_settings(&mut self) {
+        let p = std::mem::take(&mut self.push);
+        if p.is_empty() || !self.logged_in() {
+            return;
+        }
+        log::info!("pushing stream info changed in OBS's stream settings to Velora");
+        if let Err(f) = self.set_stream_info_from(p.title, p.category, p.tags, false) {
+            log::warn!("stream info from OBS's settings not sent: {}", f.message);
         }
     }
 
@@ -608,6 +689,18 @@ impl Worker {
         category: Option<String>,
         tags: Option<Vec<String>>,
     ) -> Result<Value, Failure> {
+        self.set_stream_info_from(title, category, tags, true)
+    }
+
+    /// Validates, sends only what differs from what Velora has, and (when
+    /// `mirror`) writes the values into the profile's Velora service settings.
+    fn set_stream_info_from(
+        &mut self,
+        title: Option<String>,
+        category: Option<String>,
+        tags: Option<Vec<String>>,
+        mirror: bool,
+    ) -> Result<Value, Failure> {
         self.require_login()?;
         let title = title.map(|t| t.trim().to_string());
         if let Some(t) = &title {
@@ -650,13 +743,11 @@ impl Worker {
             ));
         }
         // Only what differs from what Velora last reported.
-        let cur = status::snapshot();
+        let cur = self.remote.clone();
         let update = api::StreamInfoUpdate {
-            title: title.clone().filter(|t| cur.title.as_deref() != Some(t.as_str())),
-            category_slug: category
-                .clone()
-                .filter(|c| cur.category_slug.as_deref() != Some(c.as_str())),
-            tags: tags.clone().filter(|t| &cur.tags != t),
+            title: title.clone().filter(|t| cur.title.as_ref() != Some(t)),
+            category_slug: category.clone().filter(|c| cur.category.as_ref() != Some(c)),
+            tags: tags.clone().filter(|t| cur.tags.as_ref() != Some(t)),
         };
         let nothing = update.title.is_none() && update.category_slug.is_none() && update.tags.is_none();
         if !nothing {
@@ -669,17 +760,39 @@ impl Worker {
                 return Err(f);
             }
         }
+        if let Some(t) = &title {
+            self.remote.title = Some(t.clone());
+        }
+        if let Some(c) = &category {
+            self.remote.category = Some(c.clone());
+        }
+        if let Some(t) = &tags {
+            self.remote.tags = Some(t.clone());
+        }
+        // The profile's Velora service carries what was sent (saved with the profile).
+        if mirror {
+            let cur = self.host.current_service().and_then(|c| c.velora);
+            if let Some(mut v) = cur {
+                let before = v.clone();
+                if title.is_some() {
+                    v.title = title.clone();
+                }
+                if category.is_some() {
+                    v.category_slug = category.clone();
+                }
+                if tags.is_some() {
+                    v.tags = tags.clone();
+                }
+                if v != before {
+                    if let Err(e) = self.host.apply_velora_service(&v) {
+                        log::warn!("could not save the stream info in OBS's stream settings: {e}");
+                    }
+                }
+            }
+        }
+        let shown = self.shown_info();
         status::update(|s| {
-            if let Some(t) = &title {
-                s.title = Some(t.clone());
-            }
-            if let Some(c) = &category {
-                s.category_slug = Some(c.clone());
-            }
-            if let Some(t) = &tags {
-                s.tags = t.clone();
-            }
-            s.info_generation += 1;
+            Self::show_info(s, &shown);
             s.last_error = None;
             s.notice = Some(crate::core::text("Velora.Notice.InfoUpdated"));
         });
@@ -721,7 +834,9 @@ impl Worker {
             super::set_key(Some(k));
         }
         let can_restore = self.host.previous_service().is_some();
+        let shown = self.shown_info();
         status::update(|s| {
+            Self::show_info(s, &shown);
             if s.service_active != active && !active && self.logged_in() {
                 log::info!("OBS's streaming service is not Velora (changed in Settings › Stream or by another tool)");
             }
@@ -911,6 +1026,7 @@ impl Worker {
             ObsEvent::StreamingStarting => {
                 self.streaming = true;
                 self.refresh_service_state();
+                self.push_profile_info_before_live();
                 self.schedule_poll(Duration::from_secs(5));
             }
             ObsEvent::StreamingStarted => {
@@ -930,12 +1046,90 @@ impl Worker {
             }
             ObsEvent::ProfileChanged => {
                 self.pending = None;
+                self.push = Info::default();
+                self.push_due = None;
                 status::update(|s| s.pending_apply = false);
                 self.refresh_service_state();
             }
-            ObsEvent::ServiceSettingsChanged { .. } => {
+            ObsEvent::ServiceSettingsChanged { old, new } => {
                 self.refresh_service_state();
+                self.settings_edited(&old, &new);
             }
+        }
+    }
+}
+
+impl Worker {
+    /// The `velora` service's settings changed from outside the plugin (an
+    /// obs-websocket client, a Stream Deck, a script): validate the changed
+    /// title/category/tags now, send them after a short debounce. An invalid
+    /// value is reported and not sent; the settings keep what was written.
+    fn settings_edited(&mut self, old: &ServiceSettings, new: &ServiceSettings) {
+        if !self.logged_in() {
+            return;
+        }
+        let mut changed = false;
+        if new.title != old.title && new.title != self.remote.title {
+            if let Some(t) = &new.title {
+                let n = t.trim().chars().count();
+                if n > stream_config::TITLE_MAX_CHARS {
+                    let msg = crate::core::text("Velora.Error.TitleTooLong").replace("%1", &n.to_string());
+                    log::warn!("title from OBS's stream settings not sent: {n} characters");
+                    self.set_error(ErrorInfo {
+                        kind: ErrorKind::Invalid,
+                        message: msg,
+                        retry_in_secs: None,
+                    });
+                } else {
+                    self.push.title = Some(t.clone());
+                    changed = true;
+                }
+            }
+        }
+        if new.category_slug != old.category_slug && new.category_slug != self.remote.category {
+            if let Some(c) = new.category_slug.clone().filter(|c| !c.trim().is_empty()) {
+                self.push.category = Some(c);
+                changed = true;
+            }
+        }
+        if new.tags != old.tags && new.tags != self.remote.tags {
+            if let Some(t) = &new.tags {
+                self.push.tags = Some(t.clone());
+                changed = true;
+            }
+        }
+        if changed && self.push_due.is_none() {
+            self.push_due = Some(Instant::now() + PUSH_DEBOUNCE);
+        }
+        let shown = self.shown_info();
+        status::update(|s| Self::show_info(s, &shown));
+    }
+
+    /// STREAMING_STARTING: the profile's title/category/tags go to Velora when
+    /// they differ from what it last reported ("update stream info before
+    /// going live"). Runs here on the worker: the stream start never waits
+    /// for it, and a failure is reported, not fatal.
+    fn push_profile_info_before_live(&mut self) {
+        if !self.logged_in() {
+            return;
+        }
+        let Some(v) = self.host.current_service().and_then(|c| c.velora) else {
+            return;
+        };
+        let mine = Info::of_settings(&v);
+        let differs = |a: &Option<String>, b: &Option<String>| a.is_some() && a != b;
+        let title = mine.title.clone().filter(|_| differs(&mine.title, &self.remote.title));
+        let category = mine
+            .category
+            .clone()
+            .filter(|_| differs(&mine.category, &self.remote.category));
+        let tags = mine.tags.clone().filter(|t| self.remote.tags.as_ref() != Some(t));
+        if title.is_none() && category.is_none() && tags.is_none() {
+            return;
+        }
+        log::info!("going live: sending this profile's stream info to Velora");
+        if let Err(f) = self.set_stream_info_from(title, category, tags, false) {
+            log::warn!("stream info not sent before going live: {}", f.message);
         }
     }
 }

@@ -96,6 +96,21 @@ const PROFILE_INI: &str = "[General]\nName=Untitled\n\n\
 [SimpleOutput]\nStreamEncoder=x264\nPreset=ultrafast\nVBitrate=600\nABitrate=96\nUseAdvanced=false\n\n\
 [Audio]\nSampleRate=48000\nChannelSetup=Stereo\n";
 
+/// `obs`, or the command in `VELORA_OBS_CMD` (whitespace-separated program
+/// and leading arguments), e.g. the compatibility matrix's wrapper that runs
+/// OBS 30 or 32 inside a Debian chroot.
+pub fn obs_command() -> Command {
+    match std::env::var("VELORA_OBS_CMD") {
+        Ok(v) if !v.trim().is_empty() => {
+            let mut parts = v.split_whitespace();
+            let mut c = Command::new(parts.next().unwrap());
+            c.args(parts);
+            c
+        }
+        _ => Command::new("obs"),
+    }
+}
+
 /// A running OBS. Stop it with [`Obs::stop`] (SIGINT, then SIGKILL after 30 s).
 pub struct Obs {
     child: Option<Child>,
@@ -109,7 +124,7 @@ impl Obs {
     /// websocket answers (60 s).
     pub fn start(home: &ObsHome, display: &str, env: &[(&str, String)]) -> Obs {
         let lock = OBS_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-        let mut cmd = Command::new("obs");
+        let mut cmd = obs_command();
         cmd.args([
             "--multi",
             "--disable-missing-files-check",

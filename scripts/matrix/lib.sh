@@ -1,0 +1,243 @@
+# shellcheck shell=bash
+# Shared helpers of the OBS compatibility matrix (scripts/matrix.sh,
+# scripts/matrix/obs-in-chroot, scripts/matrix/root). Source it; it defines
+# functions and a few variables and runs nothing by itself.
+#
+# Cache layout (VELORA_MATRIX_CACHE, default /var/cache/obs-velora-matrix):
+#   <cache>/<release>/root/          the Debian root (debootstrap + OBS)
+#   <cache>/<release>/root.tar.zst   a tarball of the finished root (fast restore)
+#   <cache>/<release>/stamp          what the root was built from; a different
+#                                    stamp (other packages/mirror) rebuilds it
+# Inside each root, /etc/velora-matrix/obs-version holds the OBS version.
+
+MATRIX_CACHE=${VELORA_MATRIX_CACHE:-/var/cache/obs-velora-matrix}
+MATRIX_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+# Packages installed in every root. obs-plugins (obs-websocket, obs-outputs,
+# obs-x264 ...) and qt6-qpa-plugins (Qt's xcb platform plugin) are only
+# Recommends of obs-studio; libgl1-mesa-dri gives llvmpipe (software GL);
+# python3 runs tests/scripts/fake-browser, which OBS starts as $BROWSER from
+# inside the root; fonts-dejavu-core so the UI in screenshots has text.
+MATRIX_PACKAGES="obs-studio obs-plugins qt6-qpa-plugins xauth x11-utils libgl1-mesa-dri \
+python3 fonts-dejavu-core dbus"
+# Bump when the recipe below changes in a way that needs new roots.
+MATRIX_RECIPE=1
+
+mlog() { printf 'matrix: %s\n' "$*" >&2; }
+mdie() {
+    mlog "error: $*"
+    exit 1
+}
+
+release_dir() { printf '%s/%s\n' "$MATRIX_CACHE" "$1"; }
+release_root() { printf '%s/%s/root\n' "$MATRIX_CACHE" "$1"; }
+
+# The Debian mirror of the host's apt sources (deb822 or one-line format).
+host_mirror() {
+    if [ -n "${VELORA_MATRIX_MIRROR:-}" ]; then
+        printf '%s\n' "$VELORA_MATRIX_MIRROR"
+        return
+    fi
+    local m=""
+    if compgen -G '/etc/apt/sources.list.d/*.sources' >/dev/null; then
+        # First URIs of a stanza whose Suites are not *-security.
+        m=$(awk '
+            /^[[:space:]]*$/ { if (uri != "" && suites !~ /security/) { print uri; exit } uri = ""; suites = ""; next }
+            /^URIs:/ { uri = $2 }
+            /^Suites:/ { suites = $0 }
+            END { if (uri != "" && suites !~ /security/) print uri }
+        ' /etc/apt/sources.list.d/*.sources | head -n1)
+    fi
+    if [ -z "$m" ] && [ -f /etc/apt/sources.list ]; then
+        m=$(awk '$1 == "deb" && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' \
+            /etc/apt/sources.list)
+    fi
+    printf '%s\n' "${m:-http://deb.debian.org/debian}"
+}
+
+# Mount points under DIR (deepest first), from /proc/self/mountinfo.
+mounts_under() {
+    local dir
+    dir=$(readlink -f "$1")
+    awk -v d="$dir" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r -u
+}
+
+# Unmounts everything under DIR (lazily when busy). Safe to call repeatedly.
+umount_under() {
+    local dir=$1 m left
+    [ -d "$dir" ] || return 0
+    for _ in 1 2 3; do
+        left=$(mounts_under "$dir")
+        [ -n "$left" ] || return 0
+        while IFS= read -r m; do
+            [ -n "$m" ] || continue
+            umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+        done <<<"$left"
+    done
+    left=$(mounts_under "$dir")
+    [ -z "$left" ] || mlog "warning: still mounted: $left"
+}
+
+bind_one() { # SRC DST [ro]
+    local src=$1 dst=$2
+    mkdir -p "$dst"
+    mountpoint -q "$dst" && return 0
+    mount --bind "$src" "$dst"
+    if [ "${3:-}" = ro ]; then
+        mount -o remount,bind,ro "$dst"
+    fi
+}
+
+# Plain binds of /proc /sys /dev /dev/pts (/dev/shm) and the host's /tmp into
+# ROOT, and the repository at the same path, read-only (tests hand OBS
+# $BROWSER=<repo>/tests/scripts/fake-browser).
+mount_root() {
+    local root=$1
+    bind_one /proc "$root/proc"
+    bind_one /sys "$root/sys"
+    bind_one /dev "$root/dev"
+    bind_one /dev/pts "$root/dev/pts"
+    if mountpoint -q /dev/shm; then bind_one /dev/shm "$root/dev/shm"; fi
+    bind_one /tmp "$root/tmp"
+    bind_one "$MATRIX_REPO" "$root$MATRIX_REPO" ro
+}
+
+# Whether ROOT has its mounts (the wrapper refuses to run without them).
+root_mounted() {
+    mountpoint -q "$1/proc" && mountpoint -q "$1/tmp" && mountpoint -q "$1/dev"
+}
+
+# Host tools the matrix needs (debootstrap, zstd), installed with apt if missing.
+ensure_host_tools() {
+    local need=()
+    command -v debootstrap >/dev/null || need+=(debootstrap)
+    command -v zstd >/dev/null || need+=(zstd)
+    command -v mountpoint >/dev/null || need+=(util-linux)
+    if [ ${#need[@]} -gt 0 ]; then
+        mlog "installing on the host: ${need[*]}"
+        apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >&2
+    fi
+}
+
+stamp_for() { # RELEASE
+    printf 'recipe=%s\nrelease=%s\nmirror=%s\npackages=%s\n' \
+        "$MATRIX_RECIPE" "$1" "$(host_mirror)" "$MATRIX_PACKAGES"
+}
+
+# Deletes a root. Refuses while anything is mounted under it: with /tmp or
+# /dev bound in, rm -rf would wipe the host's.
+remove_root() {
+    local root=$1
+    [ -e "$root" ] || return 0
+    umount_under "$root"
+    [ -z "$(mounts_under "$root")" ] || mdie "refusing to delete $root: mounts remain under it"
+    rm -rf --one-file-system "$root"
+}
+
+# Builds ROOT for RELEASE from scratch (debootstrap + apt). Mounts are left in
+# place for the caller (whose trap unmounts them).
+build_root() {
+    local release=$1 root=$2 mirror
+    mirror=$(host_mirror)
+    remove_root "$root"
+    mkdir -p "$(dirname "$root")"
+    local tmp="$root.partial"
+    remove_root "$tmp"
+    mlog "$release: debootstrap from $mirror"
+    debootstrap --variant=minbase --include=ca-certificates "$release" "$tmp" "$mirror" \
+        >"$tmp.debootstrap.log" 2>&1 || {
+        tail -n 30 "$tmp.debootstrap.log" >&2
+        mdie "$release: debootstrap failed (log: $tmp.debootstrap.log)"
+    }
+    # The archive reachable here is a frozen snapshot past its Valid-Until.
+    printf 'Acquire::Check-Valid-Until "false";\n' >"$tmp/etc/apt/apt.conf.d/99no-valid-until"
+    printf 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n' \
+        >"$tmp/etc/apt/apt.conf.d/99no-recommends"
+    # No daemons started by package scripts.
+    printf '#!/bin/sh\nexit 101\n' >"$tmp/usr/sbin/policy-rc.d"
+    chmod 755 "$tmp/usr/sbin/policy-rc.d"
+    mount_root "$tmp"
+    mlog "$release: apt-get install $MATRIX_PACKAGES"
+    if ! chroot "$tmp" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 \
+        sh -c "apt-get update -q && apt-get install -y -q --no-install-recommends $MATRIX_PACKAGES && apt-get clean" \
+        >"$tmp.apt.log" 2>&1; then
+        tail -n 30 "$tmp.apt.log" >&2
+        umount_under "$tmp"
+        mdie "$release: apt-get failed (log: $tmp.apt.log)"
+    fi
+    local ver
+    ver=$(chroot "$tmp" env -i PATH=/usr/bin:/bin dpkg-query -W -f '${Version}' obs-studio)
+    mkdir -p "$tmp/etc/velora-matrix"
+    printf '%s\n' "$ver" >"$tmp/etc/velora-matrix/obs-version"
+    # obs --version must run (shared libraries complete).
+    local v
+    v=$(chroot "$tmp" env -i PATH=/usr/bin:/bin HOME=/root obs --version 2>&1 | tail -n1) ||
+        mdie "$release: 'obs --version' failed inside the root: $v"
+    mlog "$release: $v (package $ver)"
+    umount_under "$tmp"
+    [ -z "$(mounts_under "$tmp")" ] || mdie "$release: could not unmount $tmp"
+    mv "$tmp" "$root"
+    rm -f "$tmp.debootstrap.log" "$tmp.apt.log"
+}
+
+# Writes RELEASE's tarball from its (unmounted) root.
+pack_root() {
+    local release=$1 root=$2 tarball=$3
+    [ -z "$(mounts_under "$root")" ] || mdie "refusing to pack $root while mounted"
+    mlog "$release: packing $tarball"
+    tar -C "$root" --numeric-owner --xattrs -cf - . | zstd -q -T0 -3 -o "$tarball.tmp" -f
+    mv "$tarball.tmp" "$tarball"
+}
+
+unpack_root() {
+    local release=$1 root=$2 tarball=$3
+    remove_root "$root"
+    mkdir -p "$root"
+    mlog "$release: restoring $root from $tarball"
+    zstd -q -d -c "$tarball" | tar -C "$root" --numeric-owner --xattrs -xf - || {
+        remove_root "$root"
+        return 1
+    }
+}
+
+# Makes RELEASE's root ready (reuse, restore from the tarball, or build).
+# Prints the root's path.
+ensure_root() {
+    local release=$1 dir root tarball stamp want
+    dir=$(release_dir "$release")
+    root="$dir/root"
+    tarball="$dir/root.tar.zst"
+    stamp="$dir/stamp"
+    want=$(stamp_for "$release")
+    mkdir -p "$dir"
+    umount_under "$dir"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+        if [ -x "$root/usr/bin/obs" ] && [ -f "$root/etc/velora-matrix/obs-version" ]; then
+            mlog "$release: reusing $root"
+            printf '%s\n' "$root"
+            return
+        fi
+        if [ -f "$tarball" ] && unpack_root "$release" "$root" "$tarball" &&
+            [ -x "$root/usr/bin/obs" ] && [ -f "$root/etc/velora-matrix/obs-version" ]; then
+            printf '%s\n' "$root"
+            return
+        fi
+    fi
+    rm -f "$stamp" "$tarball"
+    build_root "$release" "$root"
+    if [ "${VELORA_MATRIX_TARBALL:-1}" != 0 ]; then
+        pack_root "$release" "$root" "$tarball"
+    fi
+    printf '%s\n' "$want" >"$stamp"
+    printf '%s\n' "$root"
+}
+
+# OBS's version inside ROOT (Debian package version, e.g. 30.2.3+dfsg-3).
+root_obs_version() {
+    local root=$1
+    if [ -f "$root/etc/velora-matrix/obs-version" ]; then
+        cat "$root/etc/velora-matrix/obs-version"
+    else
+        dpkg-query --admindir="$root/var/lib/dpkg" -W -f '${Version}' obs-studio 2>/dev/null
+    fi
+}
