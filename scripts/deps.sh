@@ -8,7 +8,7 @@ PKGS=(
   pkg-config libobs-dev libclang-dev clang cmake libdbus-1-dev qtbase5-dev qt6-base-dev
   # run and test: OBS, a display, screenshots, input, an RTMP ingest, SRT, keyring
   obs-studio xvfb xauth x11-utils xdotool imagemagick libgl1-mesa-dri
-  nginx-light libnginx-mod-rtmp ffmpeg curl python3
+  nginx-light libnginx-mod-rtmp ffmpeg srt-tools tcpdump curl python3
   gnome-keyring dbus dbus-x11
 )
 

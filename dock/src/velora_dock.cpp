@@ -734,17 +734,21 @@ void VeloraDock::renderReady(const DockState &prev, bool first)
 	renderProtocols();
 	m_protocol->setEnabled(!s.busy);
 
-	/* Stream info. Unsaved edits are judged against the old baseline,
-	 * before it moves; they are never overwritten. */
-	const bool unsaved = !entered && hasUnsavedEdits();
+	/* Stream info. Which fields hold unsaved edits is judged against the
+	 * old baseline, before it moves; those fields are never overwritten. */
+	QString slug;
+	const bool titleEdited = !entered && titleChanged();
+	const bool categoryEdited = !entered && (!editedCategorySlug(&slug) || slug != m_baseCategory);
+	const bool tagsEdited = !entered && tagsChanged();
 	const bool changed = prev.infoGeneration != s.infoGeneration || prev.title != s.title ||
 			     prev.categorySlug != s.categorySlug || prev.tags != s.tags;
 	m_baseTitle = s.title;
 	m_baseCategory = s.categorySlug;
 	m_baseTags = normalizeTags(s.tags);
-	renderCategories(entered ? DockState() : prev);
-	if (entered || (changed && !unsaved))
-		loadInfoEditors();
+	/* A refill can turn a shown slug into the category's name. */
+	const bool refilled = renderCategories();
+	if (entered || changed || refilled)
+		loadInfoEditors(!titleEdited, !categoryEdited, !tagsEdited);
 
 	if (s.errorKind == VeloraErrorKind_Invalid) {
 		m_infoResult->setText(s.errorText.isEmpty() ? text("Velora.Dock.Error.Invalid.Text") : s.errorText);
@@ -802,39 +806,53 @@ void VeloraDock::renderProtocols()
 		m_protocol->setCurrentIndex(index);
 }
 
-void VeloraDock::renderCategories(const DockState &prev)
+bool VeloraDock::renderCategories()
 {
-	const bool listChanged = prev.categories != m_state.categories || m_category->count() == 0;
-	const bool baseMissing = !m_baseCategory.isEmpty() && m_category->findData(m_baseCategory) < 0;
-	if (!listChanged && !baseMissing)
-		return;
+	/* Categories not loaded (yet): the baseline's slug is shown as an extra item. */
+	bool baseListed = m_baseCategory.isEmpty();
+	for (const Category &c : m_state.categories)
+		baseListed = baseListed || c.slug == m_baseCategory;
+	const int wanted = static_cast<int>(m_state.categories.size()) + (baseListed ? 0 : 1);
+	if (m_shownCategories == m_state.categories && m_category->count() == wanted &&
+	    (baseListed || m_category->findData(m_baseCategory) >= 0))
+		return false;
 
-	const QString typed = m_category->currentText();
-	{
-		QSignalBlocker block(m_category);
-		m_category->clear();
-		for (const Category &c : m_state.categories)
-			m_category->addItem(c.name.isEmpty() ? c.slug : c.name, c.slug);
-		/* Categories not loaded (yet): show the slug rather than nothing. */
-		if (!m_baseCategory.isEmpty() && m_category->findData(m_baseCategory) < 0)
-			m_category->addItem(m_baseCategory, m_baseCategory);
-		m_category->setCurrentIndex(-1);
-		m_category->setEditText(typed);
-		m_category->lineEdit()->setCursorPosition(0);
-	}
+	/* Refilling must not disturb someone typing in the field. */
+	QLineEdit *edit = m_category->lineEdit();
+	const QString typed = edit->text();
+	const int cursor = edit->cursorPosition();
+	QSignalBlocker block(m_category);
+	m_category->clear();
+	for (const Category &c : m_state.categories)
+		m_category->addItem(c.name.isEmpty() ? c.slug : c.name, c.slug);
+	if (!baseListed)
+		m_category->addItem(m_baseCategory, m_baseCategory);
+	m_category->setCurrentIndex(-1);
+	m_category->setEditText(typed);
+	edit->setCursorPosition(edit->hasFocus() ? cursor : 0);
+	m_shownCategories = m_state.categories;
+	return true;
 }
 
-void VeloraDock::loadInfoEditors()
+void VeloraDock::loadInfoEditors(bool title, bool category, bool tags)
 {
+	/* Only fields that differ: the cursor of a field being looked at stays. */
 	QSignalBlocker b1(m_title), b2(m_category), b3(m_tags);
-	m_title->setText(m_baseTitle);
+	if (title && m_title->text() != m_baseTitle) {
+		m_title->setText(m_baseTitle);
+		m_title->setCursorPosition(0);
+	}
 	const int index = m_baseCategory.isEmpty() ? -1 : m_category->findData(m_baseCategory);
-	m_category->setCurrentIndex(index);
-	if (index < 0)
-		m_category->setEditText(QString());
-	m_tags->setText(m_baseTags);
-	m_title->setCursorPosition(0);
-	m_category->lineEdit()->setCursorPosition(0);
+	const QString name = index >= 0 ? m_category->itemText(index) : QString();
+	if (category && (m_category->currentIndex() != index || m_category->currentText() != name)) {
+		m_category->setCurrentIndex(index);
+		m_category->setEditText(name);
+		m_category->lineEdit()->setCursorPosition(0);
+	}
+	if (tags && m_tags->text() != m_baseTags) {
+		m_tags->setText(m_baseTags);
+		m_tags->setCursorPosition(0);
+	}
 }
 
 void VeloraDock::renderStatusLine()
@@ -964,12 +982,6 @@ bool VeloraDock::categoryChanged() const
 bool VeloraDock::tagsChanged() const
 {
 	return editedTags() != m_baseTags;
-}
-
-bool VeloraDock::hasUnsavedEdits() const
-{
-	QString slug;
-	return titleChanged() || tagsChanged() || !editedCategorySlug(&slug) || slug != m_baseCategory;
 }
 
 QString VeloraDock::normalizeTags(const QString &tags)

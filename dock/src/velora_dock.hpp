@@ -61,8 +61,8 @@ private:
 	void renderLoggingIn();
 	void renderReady(const DockState &prev, bool first);
 	void renderProtocols();
-	void renderCategories(const DockState &prev);
-	void loadInfoEditors();
+	bool renderCategories();
+	void loadInfoEditors(bool title, bool category, bool tags);
 	void renderStatusLine();
 	void renderRetry();
 	void updateInfoControls();
@@ -77,7 +77,6 @@ private:
 	bool titleChanged() const;
 	bool categoryChanged() const;
 	bool tagsChanged() const;
-	bool hasUnsavedEdits() const;
 	static QString normalizeTags(const QString &tags);
 
 	/* actions */
@@ -156,6 +155,8 @@ private:
 	QString m_baseTitle;
 	QString m_baseCategory;
 	QString m_baseTags;
+	/* what the category combo holds (besides a not-yet-loaded baseline) */
+	QVector<Category> m_shownCategories;
 };
 
 } // namespace velora

@@ -61,6 +61,8 @@ struct Worker {
     /// Fields changed in OBS's service settings, waiting for the debounce.
     push: Info,
     push_due: Option<Instant>,
+    /// When the configured stream key was last compared with Velora's.
+    key_checked: Option<Instant>,
 }
 
 /// Title, category and tags; `None` = unknown / not given.
@@ -107,6 +109,7 @@ pub(super) fn run(host: Arc<dyn Host>, rx: Receiver<Cmd>, tx: Sender<Cmd>) {
         remote: Info::default(),
         push: Info::default(),
         push_due: None,
+        key_checked: None,
     };
     crate::ffi::guard::guard("worker.init", (), || w.init());
     loop {
@@ -657,6 +660,9 @@ impl Worker {
             return;
         }
         let ok = self.fetch_info();
+        if ok && !self.streaming && self.key_check_due() {
+            self.check_key();
+        }
         if self.next_poll.is_none() && ok {
             let live = self.streaming || status::snapshot().is_live;
             self.schedule_poll(if live { POLL_LIVE } else { POLL_IDLE });
@@ -930,6 +936,7 @@ impl Worker {
     /// user's own service the first time).
     fn apply_now(&mut self, settings: &ServiceSettings) -> Result<(), String> {
         self.host.apply_velora_service(settings)?;
+        self.key_checked = Some(Instant::now());
         log::info!(
             "OBS now streams to Velora ({}, key {})",
             settings.protocol.as_str(),
@@ -1026,6 +1033,9 @@ impl Worker {
             ObsEvent::StreamingStarting => {
                 self.streaming = true;
                 self.refresh_service_state();
+                if self.key_check_due() {
+                    self.check_key();
+                }
                 self.push_profile_info_before_live();
                 self.schedule_poll(Duration::from_secs(5));
             }
@@ -1060,6 +1070,60 @@ impl Worker {
 }
 
 impl Worker {
+    /// The key check is stale after `VELORA_KEY_CHECK_SECS` (default 600 s).
+    fn key_check_due(&self) -> bool {
+        let max = std::env::var("VELORA_KEY_CHECK_SECS")
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(600);
+        self.key_checked.is_none_or(|t| t.elapsed() >= Duration::from_secs(max))
+    }
+
+    /// Compares the configured key with Velora's (one request). A key that
+    /// was regenerated elsewhere is written into the Velora service in place
+    /// (same service object), so an output that has not read it yet uses the
+    /// new one, and the next start does for sure.
+    fn check_key(&mut self) {
+        if !self.logged_in() {
+            return;
+        }
+        let Some(mut v) = self.host.current_service().and_then(|c| c.velora) else {
+            return;
+        };
+        let setup = match self.call(|c, t| c.stream_setup(t)) {
+            Ok(s) => s,
+            Err(e) => {
+                log::info!("stream key check skipped: {}", e.failure().message);
+                return;
+            }
+        };
+        self.key_checked = Some(Instant::now());
+        let server = match v.protocol {
+            Protocol::Whip => setup.whip_url.as_ref().map(|u| u.expose().to_string()),
+            _ => None,
+        };
+        if setup.stream_key == v.key && server.as_ref().is_none_or(|s| *s == v.server) {
+            return;
+        }
+        log::warn!(
+            "the stream key was changed on Velora (now {}): updating OBS's Velora service",
+            setup.stream_key.hint()
+        );
+        v.key = setup.stream_key.clone();
+        if let Some(s) = server {
+            v.server = s;
+        }
+        super::set_key(Some(setup.stream_key.clone()));
+        if let Err(e) = self.host.apply_velora_service(&v) {
+            log::warn!("could not update the stream key in OBS: {e}");
+            return;
+        }
+        status::update(|s| {
+            s.key_hint = Some(setup.stream_key.hint());
+            s.notice = Some(crate::core::text("Velora.Notice.KeyChangedElsewhere"));
+        });
+    }
+
     /// The `velora` service's settings changed from outside the plugin (an
     /// obs-websocket client, a Stream Deck, a script): validate the changed
     /// title/category/tags now, send them after a short debounce. An invalid
