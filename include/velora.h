@@ -43,6 +43,11 @@
  */
 #define TITLE_MAX_CHARS 140
 
+/**
+ * One frame at 60 fps: what the UI thread may spend on us at most.
+ */
+#define UI_FRAME_MICROS 16000
+
 typedef enum VeloraPhase {
   VeloraPhase_LoggedOut = 0,
   VeloraPhase_LoggingIn = 1,

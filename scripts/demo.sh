@@ -14,14 +14,14 @@ RTMP_PORT=${VELORA_RTMP_PORT:-1935}
 
 bash scripts/deps.sh
 cargo build --release --workspace
-[ -f scripts/build-dock.sh ] && bash scripts/build-dock.sh auto "$ROOT/target/dock" || true
+bash scripts/build-dock.sh both "$ROOT/target" >/dev/null
 
 # A private OBS configuration with the plugin installed per user.
 CFG=$DEMO/config/obs-studio
 PLUG=$CFG/plugins/velora
 mkdir -p "$CFG/basic/profiles/Velora Demo" "$CFG/basic/scenes" "$PLUG/bin/64bit" "$PLUG/data"
 cp target/release/libvelora.so "$PLUG/bin/64bit/velora.so"
-cp target/dock/velora-dock-qt*.so "$PLUG/bin/64bit/" 2>/dev/null || true
+cp target/dock-qt5/velora-dock-qt5.so target/dock-qt6/velora-dock-qt6.so "$PLUG/bin/64bit/"
 cp -r data/. "$PLUG/data/"
 if [ ! -f "$CFG/global.ini" ]; then
   cat > "$CFG/global.ini" <<INI

@@ -20,6 +20,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "cargo build"
 cargo build --workspace
 
+step "Qt docks (Qt 5 and Qt 6)"
+bash scripts/build-dock.sh both target
+
 # Tests start their own Xvfb, OBS, nginx and sandbox; the login tests use a
 # private D-Bus session with an unlocked gnome-keyring.
 step "cargo test"

@@ -9,6 +9,7 @@
 
 #include <QApplication>
 #include <QDockWidget>
+#include <QElapsedTimer>
 #include <QMainWindow>
 #include <QPointer>
 #include <QThread>
@@ -158,6 +159,8 @@ bool load(const VeloraCoreApi *api, uint32_t obsVersion)
 		return true;
 	}
 
+	QElapsedTimer clock;
+	clock.start();
 	const velora::Frontend fe = velora::Frontend::resolve();
 	auto *main = fe.get_main_window ? static_cast<QMainWindow *>(fe.get_main_window()) : nullptr;
 	if (!main) {
@@ -166,6 +169,7 @@ bool load(const VeloraCoreApi *api, uint32_t obsVersion)
 	}
 
 	auto *dock = new velora::VeloraDock(api);
+	const qint64 tBuilt = clock.elapsed();
 	const QString title = dock->text("Velora.Dock.Title");
 	if (!registerDock(fe, main, dock, obsVersion, title)) {
 		log(LogLevel::Warning, QStringLiteral("OBS refused the dock (no add_dock / add_dock_by_id, or id in use)"));
@@ -173,6 +177,7 @@ bool load(const VeloraCoreApi *api, uint32_t obsVersion)
 			delete dock;
 		return false;
 	}
+	const qint64 tRegistered = clock.elapsed();
 	g_dock = dock;
 	g_main = main;
 	g_loaded = true;
@@ -193,10 +198,13 @@ bool load(const VeloraCoreApi *api, uint32_t obsVersion)
 	}
 	if (!dock->isVisible() && api->dock_visible)
 		api->dock_visible(false);
-	log(LogLevel::Info, QStringLiteral("dock ready (Qt %1, %2)")
+	log(LogLevel::Info, QStringLiteral("dock ready (Qt %1, %2) in %3 ms (built %4, registered %5)")
 				    .arg(QString::fromLatin1(qVersion()),
 					 obsVersion >= velora::obsVersion(30) ? QStringLiteral("add_dock_by_id")
-									      : QStringLiteral("add_dock")));
+									      : QStringLiteral("add_dock"))
+				    .arg(clock.elapsed())
+				    .arg(tBuilt)
+				    .arg(tRegistered));
 	return true;
 }
 

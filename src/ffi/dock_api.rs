@@ -9,7 +9,7 @@
 //! changes, the core calls the dock's `velora_dock_notify()` from any thread;
 //! the dock re-reads the state on its UI thread (queued call).
 
-use super::guard::guard;
+use super::guard::ui_guard;
 use super::{cstring, module};
 use crate::status::{self, ErrorKind, Phase, Status};
 use crate::stream_config::Protocol;
@@ -248,7 +248,7 @@ extern "C" fn api_text(key: *const c_char) -> *const c_char {
 }
 
 extern "C" fn api_state_get() -> *mut VeloraDockState {
-    guard("dock.state_get", std::ptr::null_mut(), || {
+    ui_guard("dock.state_get", std::ptr::null_mut(), || {
         let owned = build(&status::snapshot());
         // `state` is the first field of the boxed Owned: the pointer to it is
         // the pointer to the box, which state_free turns back into a Box.
@@ -257,7 +257,7 @@ extern "C" fn api_state_get() -> *mut VeloraDockState {
 }
 
 extern "C" fn api_state_free(state: *mut VeloraDockState) {
-    guard("dock.state_free", (), || {
+    ui_guard("dock.state_free", (), || {
         if !state.is_null() {
             // SAFETY: `state` came from api_state_get: a Box<Owned> pointer
             // (repr(C), state first) cast to its first field, cast back here.
@@ -267,15 +267,15 @@ extern "C" fn api_state_free(state: *mut VeloraDockState) {
 }
 
 extern "C" fn api_login() {
-    guard("dock.login", (), crate::session::login)
+    ui_guard("dock.login", (), crate::session::login)
 }
 
 extern "C" fn api_cancel_login() {
-    guard("dock.cancel_login", (), crate::session::cancel_login)
+    ui_guard("dock.cancel_login", (), crate::session::cancel_login)
 }
 
 extern "C" fn api_logout(restore_previous: bool) {
-    guard("dock.logout", (), || crate::session::logout(restore_previous))
+    ui_guard("dock.logout", (), || crate::session::logout(restore_previous))
 }
 
 extern "C" fn api_use_velora(protocol: VeloraProtocol) {
@@ -284,15 +284,15 @@ extern "C" fn api_use_velora(protocol: VeloraProtocol) {
         VeloraProtocol::Srt => Protocol::Srt,
         VeloraProtocol::Whip => Protocol::Whip,
     };
-    guard("dock.use_velora", (), || crate::session::apply_setup_async(Some(p)))
+    ui_guard("dock.use_velora", (), || crate::session::apply_setup_async(Some(p)))
 }
 
 extern "C" fn api_restore_previous() {
-    guard("dock.restore_previous", (), crate::session::restore_previous_async)
+    ui_guard("dock.restore_previous", (), crate::session::restore_previous_async)
 }
 
 extern "C" fn api_update_stream_info(title: *const c_char, category_slug: *const c_char, tags: *const c_char) {
-    guard("dock.update_stream_info", (), || {
+    ui_guard("dock.update_stream_info", (), || {
         // SAFETY: the dock passes NULL or valid strings for the call.
         let (t, c, g) = unsafe { (opt_str(title), opt_str(category_slug), opt_str(tags)) };
         crate::session::set_stream_info_async(t, c, g.map(|g| crate::stream_config::split_tags(&g)));
@@ -300,11 +300,11 @@ extern "C" fn api_update_stream_info(title: *const c_char, category_slug: *const
 }
 
 extern "C" fn api_regenerate_key() {
-    guard("dock.regenerate_key", (), crate::session::regenerate_key_async)
+    ui_guard("dock.regenerate_key", (), crate::session::regenerate_key_async)
 }
 
 extern "C" fn api_reveal_key() -> *mut c_char {
-    guard(
+    ui_guard(
         "dock.reveal_key",
         std::ptr::null_mut(),
         || match crate::session::reveal_key() {
@@ -315,7 +315,7 @@ extern "C" fn api_reveal_key() -> *mut c_char {
 }
 
 extern "C" fn api_string_free(s: *mut c_char) {
-    guard("dock.string_free", (), || {
+    ui_guard("dock.string_free", (), || {
         if !s.is_null() {
             // SAFETY: `s` came from CString::into_raw in api_reveal_key.
             drop(unsafe { CString::from_raw(s) });
@@ -324,7 +324,7 @@ extern "C" fn api_string_free(s: *mut c_char) {
 }
 
 extern "C" fn api_set_environment(env: VeloraEnvironment, custom_url: *const c_char) {
-    guard("dock.set_environment", (), || {
+    ui_guard("dock.set_environment", (), || {
         // SAFETY: NULL or a valid string for the call.
         let url = unsafe { opt_str(custom_url) }.unwrap_or_default();
         let e = match env {
@@ -337,15 +337,15 @@ extern "C" fn api_set_environment(env: VeloraEnvironment, custom_url: *const c_c
 }
 
 extern "C" fn api_refresh_categories() {
-    guard("dock.refresh_categories", (), crate::session::refresh_categories_async)
+    ui_guard("dock.refresh_categories", (), crate::session::refresh_categories_async)
 }
 
 extern "C" fn api_dock_visible(visible: bool) {
-    guard("dock.dock_visible", (), || crate::session::set_dock_visible(visible))
+    ui_guard("dock.dock_visible", (), || crate::session::set_dock_visible(visible))
 }
 
 extern "C" fn api_first_run() -> bool {
-    guard("dock.first_run", false, crate::session::take_first_run)
+    ui_guard("dock.first_run", false, crate::session::take_first_run)
 }
 
 /// The table handed to the dock.

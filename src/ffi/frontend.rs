@@ -6,7 +6,7 @@
 //! (a bare libobs, as in the headless test), every call is a no-op.
 
 use super::data::OwnedData;
-use super::guard::guard;
+use super::guard::ui_guard;
 use super::{cstr_to_string, cstring, service, sys};
 use crate::core::{CurrentService, Host};
 use crate::stream_config::{keys, Protocol, ServiceSettings, SERVICE_ID};
@@ -61,7 +61,7 @@ pub(crate) const EVENT_FINISHED_LOADING: u32 = 26;
 
 unsafe extern "C" fn on_event(event: u32, _private: *mut c_void) {
     use crate::session::{self, ObsEvent};
-    guard("frontend.on_event", (), || match event {
+    ui_guard("frontend.on_event", (), || match event {
         EVENT_FINISHED_LOADING => {
             // Only now: the worker (network, keyring) and the dock.
             if let Some(host) = crate::core::host() {
@@ -212,7 +212,7 @@ fn previous_service_path() -> Option<std::path::PathBuf> {
 type UiTask = Box<dyn FnOnce() + Send>;
 
 unsafe extern "C" fn ui_trampoline(param: *mut c_void) {
-    guard("frontend.ui_task", (), || {
+    ui_guard("frontend.ui_task", (), || {
         // SAFETY: param is the Box<UiTask> leaked by run_on_ui, run once.
         let task = unsafe { Box::from_raw(param as *mut UiTask) };
         task();

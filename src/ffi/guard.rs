@@ -15,6 +15,19 @@ pub fn guard<R>(where_: &str, fallback: R, f: impl FnOnce() -> R) -> R {
     }
 }
 
+/// [`guard`] for code that runs on OBS's UI thread: also measures it, and
+/// says so in the log when it took longer than a frame.
+pub fn ui_guard<R>(where_: &str, fallback: R, f: impl FnOnce() -> R) -> R {
+    let t = std::time::Instant::now();
+    let r = guard(where_, fallback, f);
+    let us = t.elapsed().as_micros() as u64;
+    crate::metrics::record_ui_call(us);
+    if us > crate::metrics::UI_FRAME_MICROS {
+        log::warn!("{where_} held OBS's UI thread for {} ms", us / 1000);
+    }
+    r
+}
+
 /// The text of a panic payload. Our secrets are `Secret`, which formats as
 /// `[redacted]`, so a panic message that formats one never shows the value.
 pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {

@@ -300,6 +300,9 @@ pub fn status_json(host: &dyn Host) -> Value {
         "tags": crate::stream_config::join_tags(&s.tags),
         "keyHint": s.key_hint,
         "busy": s.busy,
+        "uiThreadMaxMs": crate::metrics::ui_stats().0,
+        "uiThreadCalls": crate::metrics::ui_stats().1,
+        "uiThreadSlowCalls": crate::metrics::ui_stats().2,
     })
 }
 
