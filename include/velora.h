@@ -10,43 +10,15 @@
 #include <stdint.h>
 
 /**
- * Stream title limit (documented: "max 140 characters").
- */
-#define MAX_TITLE_CHARS 140
-
-/**
- * Values of `X-RateLimit-Reset` above this are Unix epoch seconds.
- */
-#define EPOCH_THRESHOLD 1000000000
-
-/**
- * Default loopback port for the redirect listener. Register
- * `http://127.0.0.1:38287/velora/callback` as the redirect URI of the Velora
- * application. When the port is taken, the listener falls back to an
- * ephemeral port (which works only with servers that accept any loopback port,
- * as RFC 8252 §7.3 asks of them).
- */
-#define DEFAULT_PORT 38287
-
-/**
- * The refresh happens this long before expiry at most...
- */
-#define MAX_REFRESH_MARGIN_SECS 60
-
-/**
  * Bumped on any incompatible change of this file.
  */
 #define VELORA_DOCK_ABI_VERSION 1
 
 /**
- * Velora's title limit, in Unicode characters (not bytes).
+ * Velora's title limit in Unicode characters (the dock's counter).
+ * (A literal so that cbindgen can write it; checked below.)
  */
-#define TITLE_MAX_CHARS 140
-
-/**
- * One frame at 60 fps: what the UI thread may spend on us at most.
- */
-#define UI_FRAME_MICROS 16000
+#define VELORA_TITLE_MAX_CHARS 140
 
 typedef enum VeloraPhase {
   VeloraPhase_LoggedOut = 0,
@@ -77,11 +49,6 @@ typedef enum VeloraErrorKind {
   VeloraErrorKind_Login = 7,
   VeloraErrorKind_Other = 8,
 } VeloraErrorKind;
-
-/**
- * Retries of idempotent requests after a 5xx or a network error.
- */
-typedef struct RetryPolicy RetryPolicy;
 
 /**
  * One category of the picker. Strings are owned by the state snapshot.

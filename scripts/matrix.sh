@@ -75,9 +75,15 @@ cleanup() {
     # Everything under the cache: ours, and leftovers of a killed run.
     umount_under "$MATRIX_CACHE"
 }
+row_pid=""
 on_signal() {
     trap - INT TERM
-    mlog "interrupted: unmounting"
+    mlog "interrupted: stopping the tests, unmounting"
+    if [ -n "$row_pid" ]; then
+        kill -TERM -- "-$row_pid" 2>/dev/null || kill -TERM "$row_pid" 2>/dev/null || true
+        sleep 2
+        kill -KILL -- "-$row_pid" 2>/dev/null || true
+    fi
     cleanup
     exit 130
 }
@@ -167,10 +173,16 @@ for r in "${rows[@]}"; do
     # As scripts/test.sh: private Xvfb per test, private D-Bus session with an
     # unlocked gnome-keyring (its socket is under /tmp, so OBS in a chroot
     # reaches it through the /tmp bind).
+    # `timeout` makes its own process group (a terminal's Ctrl-C does not
+    # reach it): run it in the background and wait, so that the INT/TERM trap
+    # runs at once and ends the whole group (row_pid).
     env -u DISPLAY -u WAYLAND_DISPLAY "${env_obs[@]}" VELORA_TEST_KEYRING=1 \
         timeout -k 30 "${VELORA_MATRIX_ROW_TIMEOUT:-900}" \
         tests/scripts/with-keyring cargo test --no-fail-fast "${test_args[@]}" -- --test-threads=2 \
-        >"$log" 2>&1 || rc=$?
+        </dev/null >"$log" 2>&1 &
+    row_pid=$!
+    wait "$row_pid" || rc=$?
+    row_pid=""
     ROW_SECS[$r]=$((SECONDS - step_t0))
     # "Running tests/obs_e2e.rs (...)" then "test name ... ok"
     passed=0 failed=0

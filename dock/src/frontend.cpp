@@ -24,7 +24,23 @@ Frontend Frontend::resolve()
 	lookup(f.add_tools_menu_item, "obs_frontend_add_tools_menu_item");
 	lookup(f.add_dock, "obs_frontend_add_dock");
 	lookup(f.add_dock_by_id, "obs_frontend_add_dock_by_id");
+	lookup(f.get_user_config, "obs_frontend_get_user_config");
+	lookup(f.get_global_config, "obs_frontend_get_global_config");
+	lookup(f.config_get_string, "config_get_string");
 	return f;
+}
+
+QByteArray Frontend::savedDockState() const
+{
+	if (!config_get_string)
+		return QByteArray();
+	for (auto get : {get_user_config, get_global_config}) {
+		void *config = get ? get() : nullptr;
+		const char *state = config ? config_get_string(config, "BasicWindow", "DockState") : nullptr;
+		if (state && *state)
+			return QByteArray::fromBase64(QByteArray(state));
+	}
+	return QByteArray();
 }
 
 void log(LogLevel level, const QString &message)

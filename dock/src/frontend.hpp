@@ -8,6 +8,7 @@
  * NULL. */
 #pragma once
 
+#include <QByteArray>
 #include <QString>
 
 #include <cstdint>
@@ -22,8 +23,16 @@ struct Frontend {
 	void *(*add_dock)(void *dock) = nullptr;
 	/* OBS 30+: wraps a QWidget in a dock that OBS owns. */
 	bool (*add_dock_by_id)(const char *id, const char *title, void *widget) = nullptr;
+	/* Where OBS keeps the main window's saved dock layout ("BasicWindow",
+	 * "DockState"): the user config from 31, the global config before. */
+	void *(*get_user_config)(void) = nullptr;
+	void *(*get_global_config)(void) = nullptr;
+	const char *(*config_get_string)(void *config, const char *section, const char *name) = nullptr;
 
 	static Frontend resolve();
+
+	/* The dock layout OBS restored at start-up (QMainWindow::saveState()), or empty. */
+	QByteArray savedDockState() const;
 };
 
 /* OBS's log levels (util/base.h). */

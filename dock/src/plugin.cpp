@@ -10,9 +10,13 @@
 #include <QApplication>
 #include <QDockWidget>
 #include <QElapsedTimer>
+#include <QEvent>
+#include <QGuiApplication>
 #include <QMainWindow>
 #include <QPointer>
+#include <QScreen>
 #include <QThread>
+#include <QTimer>
 
 #include <atomic>
 #include <exception>
@@ -47,6 +51,7 @@ constexpr const char *kLegacyDockName = "VeloraDock";
 QPointer<velora::VeloraDock> g_dock;
 QPointer<QDockWidget> g_frame;
 QPointer<QMainWindow> g_main;
+const VeloraCoreApi *g_api = nullptr;
 
 /* Any thread. */
 std::atomic<bool> g_loaded{false};
@@ -81,6 +86,15 @@ void showDock()
 	QDockWidget *frame = currentFrame();
 	if (!frame)
 		return;
+	if (frame->isFloating()) {
+		/* A dock that was floating and hidden may come back tiny or off
+		 * screen (OBS 30+ creates it floating at its minimum size). */
+		const QSize want = frame->sizeHint();
+		if (frame->width() < want.width() / 2 || frame->height() < want.height() / 2)
+			frame->resize(want);
+		if (g_main && !QGuiApplication::screenAt(frame->geometry().center()))
+			frame->move(g_main->geometry().center() - QPoint(frame->width() / 2, frame->height() / 2));
+	}
 	frame->show();
 	frame->raise();
 	if (frame->isFloating())
@@ -96,12 +110,49 @@ void toolsMenuClicked(void *)
 }
 
 /* OBS restores the saved dock layout before FINISHED_LOADING, i.e. before
- * this dock exists; Qt keeps a placeholder for every saved dock it did not
- * find. Put the dock where the user left it, or return false. */
-bool restoreSavedPlace(QMainWindow *main, QDockWidget *frame)
+ * this dock exists; Qt then keeps a placeholder for every saved dock it did
+ * not find, and QMainWindow::restoreDockWidget() puts a late dock there. */
+bool restoreFromPlaceholder(QMainWindow *main, QDockWidget *frame)
 {
-	main->removeDockWidget(frame);
 	return main->restoreDockWidget(frame);
+}
+
+/* Does a QMainWindow::saveState() blob mention a dock named `name`? (The
+ * stream stores object names as big-endian UTF-16.) */
+bool stateMentions(const QByteArray &state, const QString &name)
+{
+	QByteArray utf16;
+	for (QChar c : name) {
+		utf16.append(static_cast<char>(c.unicode() >> 8));
+		utf16.append(static_cast<char>(c.unicode() & 0xff));
+	}
+	return !state.isEmpty() && state.contains(utf16);
+}
+
+/* OBS 30+: add_dock_by_id calls QMainWindow::addDockWidget, which drops the
+ * placeholder before we could use it. Re-apply the layout OBS restored at
+ * start-up instead, as OBS does itself for docks it adds late (Twitch,
+ * YouTube): unchanged for every other dock, and ours goes back where the user
+ * left it. Only when the saved layout knows our dock. */
+bool restoreFromSavedState(const velora::Frontend &fe, QMainWindow *main)
+{
+	const QByteArray state = fe.savedDockState();
+	if (!stateMentions(state, QString::fromLatin1(kDockId)))
+		return false;
+	/* Qt 6 sends close events to the floating docks it re-docks or hides
+	 * (OBS's own add_dock_by_id leaves ours floating and hidden): OBS's docks
+	 * answer with "You just closed a dockable window". Nobody closed
+	 * anything: keep those events from the docks while restoring. */
+	struct IgnoreDockCloses : QObject {
+		bool eventFilter(QObject *watched, QEvent *event) override
+		{
+			return event->type() == QEvent::Close && qobject_cast<QDockWidget *>(watched);
+		}
+	} ignoreCloses;
+	qApp->installEventFilter(&ignoreCloses);
+	const bool restored = main->restoreState(state);
+	qApp->removeEventFilter(&ignoreCloses);
+	return restored;
 }
 
 bool registerDock(const velora::Frontend &fe, QMainWindow *main, velora::VeloraDock *dock, uint32_t obsVersion,
@@ -113,12 +164,8 @@ bool registerDock(const velora::Frontend &fe, QMainWindow *main, velora::VeloraD
 		if (!fe.add_dock_by_id(kDockId, titleUtf8.constData(), dock))
 			return false;
 		QDockWidget *frame = frameOf(dock);
-		if (frame && !restoreSavedPlace(main, frame)) {
-			/* What add_dock_by_id had done: right area, floating, hidden. */
-			main->addDockWidget(Qt::RightDockWidgetArea, frame);
-			frame->setFloating(true);
-			frame->hide();
-		}
+		if (frame)
+			restoreFromSavedState(fe, main);
 		g_frame = frame;
 		return true;
 	}
@@ -130,7 +177,7 @@ bool registerDock(const velora::Frontend &fe, QMainWindow *main, velora::VeloraD
 		frame->setWindowTitle(title);
 		frame->setAllowedAreas(Qt::AllDockWidgetAreas);
 		frame->setWidget(dock);
-		if (!main->restoreDockWidget(frame)) {
+		if (!restoreFromPlaceholder(main, frame)) {
 			main->addDockWidget(Qt::RightDockWidgetArea, frame);
 			frame->hide();
 		}
@@ -139,6 +186,77 @@ bool registerDock(const velora::Frontend &fe, QMainWindow *main, velora::VeloraD
 		return true;
 	}
 	return false;
+}
+
+/* "docked right, shown", for the log. */
+QString describePlace(QMainWindow *main, QDockWidget *frame)
+{
+	if (!frame)
+		return QStringLiteral("no dock frame");
+	QString where = QStringLiteral("floating");
+	if (!frame->isFloating()) {
+		switch (main->dockWidgetArea(frame)) {
+		case Qt::LeftDockWidgetArea:
+			where = QStringLiteral("docked left");
+			break;
+		case Qt::RightDockWidgetArea:
+			where = QStringLiteral("docked right");
+			break;
+		case Qt::TopDockWidgetArea:
+			where = QStringLiteral("docked top");
+			break;
+		case Qt::BottomDockWidgetArea:
+			where = QStringLiteral("docked bottom");
+			break;
+		default:
+			where = QStringLiteral("not docked");
+			break;
+		}
+	}
+	return where + (frame->isHidden() ? QStringLiteral(", hidden") : QStringLiteral(", shown"));
+}
+
+/* Second step of the load, one event-loop turn later: OBS's FINISHED_LOADING
+ * handler (the core's velora_dock_load call) returns at once, and creating
+ * and registering the dock (tens of ms with OBS 32's theme) does not hold the
+ * UI thread inside it. */
+void createDock(const velora::Frontend &fe, uint32_t obsVersion)
+{
+	const VeloraCoreApi *api = g_api;
+	QMainWindow *main = g_main;
+	if (!g_loaded.load() || !api || !main || g_dock)
+		return;
+
+	QElapsedTimer clock;
+	clock.start();
+	auto *dock = new velora::VeloraDock(api);
+	const QString title = dock->text("Velora.Dock.Title");
+	if (!registerDock(fe, main, dock, obsVersion, title)) {
+		log(LogLevel::Warning, QStringLiteral("OBS refused the dock (dock id '%1' already in use?)")
+					       .arg(QString::fromLatin1(kDockId)));
+		if (!dock->parentWidget())
+			delete dock;
+		return;
+	}
+	g_dock = dock;
+
+	if (api->first_run && api->first_run()) {
+		if (QDockWidget *frame = currentFrame()) {
+			/* The first time ever: docked on the right, in plain sight. */
+			frame->setFloating(false);
+			frame->show();
+			frame->raise();
+		}
+	}
+	if (!dock->isVisible() && api->dock_visible)
+		api->dock_visible(false);
+	log(LogLevel::Info, QStringLiteral("dock ready (Qt %1, %2, %3; %4 ms)")
+				    .arg(QString::fromLatin1(qVersion()),
+					 obsVersion >= velora::obsVersion(30) && fe.add_dock_by_id
+						 ? QStringLiteral("add_dock_by_id")
+						 : QStringLiteral("add_dock"),
+					 describePlace(main, currentFrame()))
+				    .arg(clock.elapsed()));
 }
 
 bool load(const VeloraCoreApi *api, uint32_t obsVersion)
@@ -154,57 +272,32 @@ bool load(const VeloraCoreApi *api, uint32_t obsVersion)
 		log(LogLevel::Warning, QStringLiteral("not called on the Qt UI thread: not loading the dock"));
 		return false;
 	}
-	if (g_dock) {
-		g_loaded = true;
+	if (g_loaded.load())
 		return true;
-	}
 
-	QElapsedTimer clock;
-	clock.start();
 	const velora::Frontend fe = velora::Frontend::resolve();
 	auto *main = fe.get_main_window ? static_cast<QMainWindow *>(fe.get_main_window()) : nullptr;
 	if (!main) {
 		log(LogLevel::Warning, QStringLiteral("OBS has no main window: not loading the dock"));
 		return false;
 	}
-
-	auto *dock = new velora::VeloraDock(api);
-	const qint64 tBuilt = clock.elapsed();
-	const QString title = dock->text("Velora.Dock.Title");
-	if (!registerDock(fe, main, dock, obsVersion, title)) {
-		log(LogLevel::Warning, QStringLiteral("OBS refused the dock (no add_dock / add_dock_by_id, or id in use)"));
-		if (!dock->parentWidget())
-			delete dock;
+	const bool byId = obsVersion >= velora::obsVersion(30) && fe.add_dock_by_id;
+	if (!byId && !fe.add_dock) {
+		log(LogLevel::Warning, QStringLiteral("this OBS offers neither obs_frontend_add_dock_by_id nor "
+						      "obs_frontend_add_dock: not loading the dock"));
 		return false;
 	}
-	const qint64 tRegistered = clock.elapsed();
-	g_dock = dock;
+
+	g_api = api;
 	g_main = main;
 	g_loaded = true;
-
 	if (!g_menuAdded && fe.add_tools_menu_item) {
-		const QByteArray menu = dock->text("Velora.Dock.ToolsMenu").toUtf8();
-		fe.add_tools_menu_item(menu.constData(), toolsMenuClicked, nullptr);
+		const char *menu = api->text ? api->text("Velora.Dock.ToolsMenu") : nullptr;
+		fe.add_tools_menu_item(menu ? menu : "Velora", toolsMenuClicked, nullptr);
 		g_menuAdded = true;
 	}
-
-	if (api->first_run && api->first_run()) {
-		if (QDockWidget *frame = currentFrame()) {
-			/* The first time ever: docked on the right, in plain sight. */
-			frame->setFloating(false);
-			frame->show();
-			frame->raise();
-		}
-	}
-	if (!dock->isVisible() && api->dock_visible)
-		api->dock_visible(false);
-	log(LogLevel::Info, QStringLiteral("dock ready (Qt %1, %2) in %3 ms (built %4, registered %5)")
-				    .arg(QString::fromLatin1(qVersion()),
-					 obsVersion >= velora::obsVersion(30) ? QStringLiteral("add_dock_by_id")
-									      : QStringLiteral("add_dock"))
-				    .arg(clock.elapsed())
-				    .arg(tBuilt)
-				    .arg(tRegistered));
+	/* Queued on the main window: never runs once OBS has destroyed it. */
+	QTimer::singleShot(0, main, [fe, obsVersion] { createDock(fe, obsVersion); });
 	return true;
 }
 
@@ -259,6 +352,7 @@ extern "C" void velora_dock_unload(void)
 		g_dock = nullptr;
 		g_frame = nullptr;
 		g_main = nullptr;
+		g_api = nullptr;
 	} catch (...) {
 	}
 }

@@ -33,6 +33,8 @@ constexpr int kTitleLimit = 140;   /* characters (Unicode scalar values) */
 constexpr int kRevealMs = 10000;   /* a revealed key hides itself after this */
 constexpr int kCopiedMs = 2000;    /* how long "Link copied" stays */
 constexpr int kMinimumWidth = 260;
+constexpr int kPreferredWidth = 320;
+constexpr int kPreferredHeight = 520;
 /* The one hard-coded color: the red dot of the LIVE indicator. */
 constexpr const char *kLiveRed = "#e5484d";
 
@@ -123,14 +125,36 @@ VeloraDock::VeloraDock(const VeloraCoreApi *api, QWidget *parent) : QWidget(pare
 	setAccessibleName(text("Velora.Dock.Title"));
 
 	auto *outer = vbox(this, 0);
-	auto *scroll = new QScrollArea(this);
-	scroll->setObjectName(QStringLiteral("VeloraDockScroll"));
-	scroll->setFrameShape(QFrame::NoFrame);
-	scroll->setWidgetResizable(true);
-	scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded);
-	outer->addWidget(scroll);
+	m_scroll = new QScrollArea(this);
+	m_scroll->setObjectName(QStringLiteral("VeloraDockScroll"));
+	m_scroll->setFrameShape(QFrame::NoFrame);
+	m_scroll->setWidgetResizable(true);
+	m_scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded);
+	outer->addWidget(m_scroll);
 
-	auto *content = new QWidget(scroll);
+	m_ticker.setInterval(1000);
+	connect(&m_ticker, &QTimer::timeout, this, [this] {
+		renderStatusLine();
+		renderRetry();
+		updateTicker();
+	});
+	m_keyTimer.setSingleShot(true);
+	m_keyTimer.setInterval(kRevealMs);
+	connect(&m_keyTimer, &QTimer::timeout, this, [this] { hideKey(); });
+	m_copiedTimer.setSingleShot(true);
+	m_copiedTimer.setInterval(kCopiedMs);
+	connect(&m_copiedTimer, &QTimer::timeout, this, [this] { m_copied->hide(); });
+}
+
+void VeloraDock::ensureBuilt()
+{
+	/* The contents are built the first time the dock is shown: a dock the
+	 * user keeps closed costs OBS's start-up nothing. */
+	if (m_built || !m_api)
+		return;
+	m_built = true;
+
+	auto *content = new QWidget(m_scroll);
 	content->setObjectName(QStringLiteral("VeloraDockPage"));
 	auto *layout = new QVBoxLayout(content);
 	layout->setContentsMargins(6, 6, 6, 6);
@@ -156,26 +180,18 @@ VeloraDock::VeloraDock(const VeloraCoreApi *api, QWidget *parent) : QWidget(pare
 	m_working->hide();
 	layout->addWidget(m_working);
 	layout->addStretch(1);
-	scroll->setWidget(content);
-
-	m_ticker.setInterval(1000);
-	connect(&m_ticker, &QTimer::timeout, this, [this] {
-		renderStatusLine();
-		renderRetry();
-		updateTicker();
-	});
-	m_keyTimer.setSingleShot(true);
-	m_keyTimer.setInterval(kRevealMs);
-	connect(&m_keyTimer, &QTimer::timeout, this, [this] { hideKey(); });
-	m_copiedTimer.setSingleShot(true);
-	m_copiedTimer.setInterval(kCopiedMs);
-	connect(&m_copiedTimer, &QTimer::timeout, this, [this] { m_copied->hide(); });
 
 	m_loggedOut->hide();
 	m_loggingIn->hide();
 	m_ready->hide();
 	m_banner->hide();
+	m_scroll->setWidget(content);
 	refresh();
+}
+
+QSize VeloraDock::sizeHint() const
+{
+	return QSize(kPreferredWidth, kPreferredHeight);
 }
 
 QString VeloraDock::text(const char *key) const
@@ -566,7 +582,7 @@ QWidget *VeloraDock::buildReady(QWidget *parent)
 
 void VeloraDock::refresh()
 {
-	if (!m_api || !m_api->state_get || !m_api->state_free)
+	if (!m_built || !m_api || !m_api->state_get || !m_api->state_free)
 		return;
 	VeloraDockState *raw = m_api->state_get();
 	if (!raw)
@@ -899,6 +915,10 @@ void VeloraDock::updateInfoControls()
 
 void VeloraDock::updateTicker()
 {
+	if (!m_built) {
+		m_ticker.stop();
+		return;
+	}
 	const bool live = m_state.phase == VeloraPhase_Ready && m_state.isLive && m_state.startedAtUnix > 0;
 	const bool countdown = m_retryDeadline.isValid() && !m_banner->isHidden();
 	const bool need = m_api && isVisible() && (live || countdown);
@@ -1096,6 +1116,8 @@ void VeloraDock::onRevealToggled(bool on)
 void VeloraDock::hideKey()
 {
 	m_keyTimer.stop();
+	if (!m_built)
+		return;
 	{
 		QSignalBlocker block(m_reveal);
 		m_reveal->setChecked(false);
@@ -1154,6 +1176,11 @@ void VeloraDock::onLogout()
 void VeloraDock::showEvent(QShowEvent *event)
 {
 	QWidget::showEvent(event);
+	if (!m_built) {
+		/* Build right after this event, not inside whatever showed us
+		 * (OBS restoring its layout, or our own load). */
+		QTimer::singleShot(0, this, [this] { ensureBuilt(); });
+	}
 	reportVisibility();
 }
 
@@ -1183,6 +1210,9 @@ void VeloraDock::reportVisibility()
 
 void VeloraDock::focusPrimary()
 {
+	ensureBuilt();
+	if (!m_built)
+		return;
 	QWidget *target = nullptr;
 	switch (m_state.phase) {
 	case VeloraPhase_LoggedOut:

@@ -23,6 +23,7 @@ class QGroupBox;
 class QLabel;
 class QLineEdit;
 class QPushButton;
+class QScrollArea;
 class QToolButton;
 
 namespace velora {
@@ -31,7 +32,9 @@ class VeloraDock : public QWidget {
 public:
 	explicit VeloraDock(const VeloraCoreApi *api, QWidget *parent = nullptr);
 
-	/* Re-reads the state from the core (UI thread). */
+	/* Builds the contents (also done on the first show). */
+	void ensureBuilt();
+	/* Re-reads the state from the core (UI thread); nothing before ensureBuilt(). */
 	void refresh();
 	/* OBS's EXIT: forget the core, stop the timers. Never deletes anything. */
 	void shutdown();
@@ -39,6 +42,9 @@ public:
 	void focusPrimary();
 	/* The localized string for a dotted key ("Velora.Dock.Title"). */
 	QString text(const char *key) const;
+
+	/* A floating dock starts at this size (its contents are built lazily). */
+	QSize sizeHint() const override;
 
 protected:
 	void showEvent(QShowEvent *event) override;
@@ -92,6 +98,8 @@ private:
 	VeloraProtocol selectedProtocol() const;
 
 	const VeloraCoreApi *m_api;
+	bool m_built = false;
+	QScrollArea *m_scroll = nullptr;
 	DockState m_state;
 	bool m_hasState = false;
 	int m_reportedVisible = -1;

@@ -83,6 +83,9 @@ bind_one() { # SRC DST [ro]
     mkdir -p "$dst"
     mountpoint -q "$dst" && return 0
     mount --bind "$src" "$dst"
+    # Private: nothing mounted or unmounted here propagates to the host (on
+    # systemd hosts / is a shared mount).
+    mount --make-private "$dst"
     if [ "${3:-}" = ro ]; then
         mount -o remount,bind,ro "$dst"
     fi
@@ -99,7 +102,10 @@ mount_root() {
     bind_one /dev/pts "$root/dev/pts"
     if mountpoint -q /dev/shm; then bind_one /dev/shm "$root/dev/shm"; fi
     bind_one /tmp "$root/tmp"
-    bind_one "$MATRIX_REPO" "$root$MATRIX_REPO" ro
+    case $MATRIX_REPO/ in
+    /tmp/*) ;; # already visible through the /tmp bind
+    *) bind_one "$MATRIX_REPO" "$root$MATRIX_REPO" ro ;;
+    esac
 }
 
 # Whether ROOT has its mounts (the wrapper refuses to run without them).

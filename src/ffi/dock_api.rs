@@ -18,6 +18,11 @@ use std::ffi::{c_char, CStr, CString};
 /// Bumped on any incompatible change of this file.
 pub const VELORA_DOCK_ABI_VERSION: u32 = 1;
 
+/// Velora's title limit in Unicode characters (the dock's counter).
+/// (A literal so that cbindgen can write it; checked below.)
+pub const VELORA_TITLE_MAX_CHARS: u32 = 140;
+const _: () = assert!(VELORA_TITLE_MAX_CHARS as usize == crate::stream_config::TITLE_MAX_CHARS);
+
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum VeloraPhase {
