@@ -9,6 +9,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Exported by the dock library (velora-dock-qt5.so / velora-dock-qt6.so),
+ * looked up by the core with dlsym after dlopen. */
+struct VeloraCoreApi;
+#ifdef __cplusplus
+extern "C" {
+#endif
+/* Builds the dock (on the next event-loop turn) and the Tools menu entry;
+ * false when it cannot (wrong ABI version, no main window). UI thread. */
+typedef bool (*velora_dock_load_fn)(const struct VeloraCoreApi *api, uint32_t obs_version);
+/* Any thread: the state changed, re-read it on the UI thread. */
+typedef void (*velora_dock_notify_fn)(void);
+/* At OBS's EXIT event: drop every reference (OBS deletes the widgets). */
+typedef void (*velora_dock_unload_fn)(void);
+#ifdef __cplusplus
+}
+#endif
+
+
 /**
  * Bumped on any incompatible change of this file.
  */
@@ -173,18 +191,3 @@ const struct VeloraCoreApi *velora_core_api(void);
 #endif  // __cplusplus
 
 #endif  /* VELORA_H */
-
-/* Exported by the dock library (velora-dock-qt5.so / velora-dock-qt6.so),
- * looked up by the core with dlsym after dlopen. */
-#ifdef __cplusplus
-extern "C" {
-#endif
-/* Creates the dock and the Tools menu entry on the UI thread; false on failure. */
-typedef bool (*velora_dock_load_fn)(const VeloraCoreApi *api, uint32_t obs_version);
-/* Any thread: the state changed, re-read it on the UI thread. */
-typedef void (*velora_dock_notify_fn)(void);
-/* At OBS's EXIT event: drop every reference (OBS deletes the widgets). */
-typedef void (*velora_dock_unload_fn)(void);
-#ifdef __cplusplus
-}
-#endif

@@ -18,4 +18,4 @@ for q in 5 6; do
 done
 rm -rf "$tmp"
 unset DISPLAY
-cargo test --release --test bench -- --ignored --nocapture --test-threads=1 2>&1 | grep -E '^BENCH|test result'
+cargo test --release --test bench -- --ignored --nocapture --test-threads=1 2>&1 | grep -oE 'BENCH.*|test result.*'

@@ -60,7 +60,6 @@ step() {
 step_done() { timings+=("$(printf '%-34s %4ss' "$1" "$((SECONDS - step_t0))")"); }
 
 # --- mounts: none may outlive this script ----------------------------------
-mounted_roots=()
 kill_in_root() { # processes whose root is ROOT (OBS, fake-browser left behind)
     local root=$1 p
     for p in /proc/[0-9]*; do
@@ -69,8 +68,9 @@ kill_in_root() { # processes whose root is ROOT (OBS, fake-browser left behind)
 }
 cleanup() {
     local r
-    for r in "${mounted_roots[@]}"; do
-        kill_in_root "$r"
+    # OBS (or anything) still running inside a root: ours, or a killed run's.
+    for r in "$MATRIX_CACHE"/*/root; do
+        [ -d "$r" ] && kill_in_root "$(readlink -f "$r")"
     done
     # Everything under the cache: ours, and leftovers of a killed run.
     umount_under "$MATRIX_CACHE"
@@ -87,15 +87,18 @@ on_signal() {
     cleanup
     exit 130
 }
+mkdir -p "$MATRIX_CACHE"
+# One matrix at a time (the cleanup unmounts everything under the cache). The
+# lock is taken before any trap exists; fd 9 is closed for every child
+# (9>&-), so processes left over by a killed run do not keep it.
+exec 9>"$MATRIX_CACHE/.lock"
+flock -n 9 || mdie "another scripts/matrix.sh holds $MATRIX_CACHE/.lock"
 trap cleanup EXIT
 trap on_signal INT TERM
 if [ -n "$(mounts_under "$MATRIX_CACHE" 2>/dev/null)" ]; then
     mlog "unmounting leftovers of an earlier run under $MATRIX_CACHE"
 fi
 mkdir -p "$MATRIX_CACHE"
-# One matrix at a time (the cleanup below unmounts everything under the cache).
-exec 9>"$MATRIX_CACHE/.lock"
-flock -n 9 || mdie "another scripts/matrix.sh holds $MATRIX_CACHE/.lock"
 cleanup
 
 # --- host tools --------------------------------------------------------------
@@ -107,17 +110,17 @@ step_done "host dependencies"
 # --- build ---------------------------------------------------------------------
 if [ "$do_build" = 1 ]; then
     step "cargo build --workspace"
-    cargo build --workspace >&2
+    cargo build --workspace >&2 9>&-
     step_done "cargo build"
 
     step "Qt docks (scripts/build-dock.sh both)"
-    bash scripts/build-dock.sh both >&2
+    bash scripts/build-dock.sh both >&2 9>&-
     step_done "build-dock.sh both"
 
     step "compile the test binaries"
     test_args=()
     for t in "${TESTS[@]}"; do test_args+=(--test "$t"); done
-    cargo test --no-run "${test_args[@]}" >&2
+    cargo test --no-run "${test_args[@]}" >&2 9>&-
     step_done "cargo test --no-run"
 fi
 for f in target/debug/libvelora.so target/dock-qt5/velora-dock-qt5.so target/dock-qt6/velora-dock-qt6.so; do
@@ -134,9 +137,8 @@ for r in "${rows[@]}"; do
         remove_root "$(release_root "$rel")"
         rm -f "$(release_dir "$rel")/stamp" "$(release_dir "$rel")/root.tar.zst"
     fi
-    root=$(ensure_root "$rel")
+    root=$(ensure_root "$rel" 9>&-)
     mount_root "$root"
-    mounted_roots+=("$root")
     ROW_ROOT[$r]=$root
     step_done "root $rel"
 done
@@ -179,7 +181,7 @@ for r in "${rows[@]}"; do
     env -u DISPLAY -u WAYLAND_DISPLAY "${env_obs[@]}" VELORA_TEST_KEYRING=1 \
         timeout -k 30 "${VELORA_MATRIX_ROW_TIMEOUT:-900}" \
         tests/scripts/with-keyring cargo test --no-fail-fast "${test_args[@]}" -- --test-threads=2 \
-        </dev/null >"$log" 2>&1 &
+        </dev/null >"$log" 2>&1 9>&- &
     row_pid=$!
     wait "$row_pid" || rc=$?
     row_pid=""
@@ -212,7 +214,6 @@ done
 
 # --- report ------------------------------------------------------------------------
 cleanup
-mounted_roots=()
 res=$out/results.md
 {
     echo "# OBS compatibility matrix"

@@ -6,6 +6,21 @@ static UI_MAX_MICROS: AtomicU64 = AtomicU64::new(0);
 static UI_CALLS: AtomicU64 = AtomicU64::new(0);
 static UI_SLOW: AtomicU64 = AtomicU64::new(0);
 
+static DOCK_CREATE_MICROS: AtomicU64 = AtomicU64::new(0);
+
+/// The one-time construction of the dock at FINISHED_LOADING.
+pub fn record_dock_creation(micros: u64) {
+    DOCK_CREATE_MICROS.store(micros, Ordering::Relaxed);
+    log::info!(
+        "dock set up in {:.1} ms (one-time widget construction at start-up)",
+        micros as f64 / 1000.0
+    );
+}
+
+pub fn dock_creation_ms() -> f64 {
+    DOCK_CREATE_MICROS.load(Ordering::Relaxed) as f64 / 1000.0
+}
+
 /// One frame at 60 fps: what the UI thread may spend on us at most.
 pub const UI_FRAME_MICROS: u64 = 16_000;
 

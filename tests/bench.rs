@@ -26,13 +26,22 @@ fn rss_kib(pid: u32) -> u64 {
 /// `obs_init_module(velora.so): N ms` from OBS's own profiler output.
 fn module_init_ms(log: &str) -> Option<f64> {
     let line = log.lines().find(|l| l.contains("obs_init_module(velora.so)"))?;
-    line.rsplit(':').next()?.trim().trim_end_matches("ms").trim().parse().ok()
+    line.rsplit(':')
+        .next()?
+        .trim()
+        .trim_end_matches("ms")
+        .trim()
+        .parse()
+        .ok()
 }
 
 #[test]
 #[ignore = "benchmark: scripts/bench.sh"]
 fn bench_startup_and_memory() {
-    let runs: usize = std::env::var("BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
+    let runs: usize = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
     let display = common::display();
     let velora = common::sandbox::Velora::start();
     for with_plugin in [false, true] {
@@ -68,21 +77,35 @@ fn bench_startup_and_memory() {
 #[test]
 #[ignore = "benchmark: scripts/bench.sh"]
 fn bench_api_traffic_and_ui_thread() {
-    let idle_secs: u64 = std::env::var("BENCH_IDLE_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(180);
-    let live_secs: u64 = std::env::var("BENCH_LIVE_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(120);
+    let idle_secs: u64 = std::env::var("BENCH_IDLE_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(180);
+    let live_secs: u64 = std::env::var("BENCH_LIVE_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(120);
     let display = common::display();
     let velora = common::sandbox::Velora::start();
     let home = ObsHome::new(true);
     let env = [
         ("VELORA_API_URL", velora.base_url()),
-        ("BROWSER", common::repo_root().join("tests/scripts/fake-browser").display().to_string()),
+        (
+            "BROWSER",
+            common::repo_root()
+                .join("tests/scripts/fake-browser")
+                .display()
+                .to_string(),
+        ),
         ("VELORA_REDIRECT_PORT", common::free_port().to_string()),
     ];
     let obs = Obs::start(&home, &display.name, &env);
     let mut ws = obs.ws();
     ws.velora("Login", json!({}));
-    common::wait_for(Duration::from_secs(30), || (ws.velora("GetStatus", json!({}))["loggedIn"] == true).then_some(()))
-        .expect("login");
+    common::wait_for(Duration::from_secs(30), || {
+        (ws.velora("GetStatus", json!({}))["loggedIn"] == true).then_some(())
+    })
+    .expect("login");
     ws.velora("ApplySetup", json!({}));
     std::thread::sleep(Duration::from_secs(5));
     let rss_logged_in = rss_kib(obs.pid()) as f64 / 1024.0;

@@ -6,15 +6,30 @@ fn header_exports_only_the_dock_abi() {
     for line in h.lines() {
         if let Some(rest) = line.strip_prefix("#define ") {
             let name = rest.split_whitespace().next().unwrap();
-            assert!(name == "VELORA_H" || name.starts_with("VELORA_"), "stray constant in the header: {name}");
+            assert!(
+                name == "VELORA_H" || name.starts_with("VELORA_"),
+                "stray constant in the header: {name}"
+            );
         }
-        if let Some(rest) = line.strip_prefix("typedef struct ").or_else(|| line.strip_prefix("typedef enum ")) {
+        if let Some(rest) = line
+            .strip_prefix("typedef struct ")
+            .or_else(|| line.strip_prefix("typedef enum "))
+        {
             let name = rest.split_whitespace().next().unwrap();
             assert!(name.starts_with("Velora"), "stray type in the header: {name}");
         }
     }
-    for needle in ["VeloraCoreApi", "VeloraDockState", "velora_core_api", "velora_dock_load_fn", "VELORA_TITLE_MAX_CHARS"] {
+    for needle in [
+        "VeloraCoreApi",
+        "VeloraDockState",
+        "velora_core_api",
+        "velora_dock_load_fn",
+        "VELORA_TITLE_MAX_CHARS",
+    ] {
         assert!(h.contains(needle), "{needle} missing from include/velora.h");
     }
-    assert!(!h.contains("obs_module_load"), "module exports leaked into the dock header");
+    assert!(
+        !h.contains("obs_module_load"),
+        "module exports leaked into the dock header"
+    );
 }

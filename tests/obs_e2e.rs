@@ -149,7 +149,8 @@ fn velora_service_streams_to_nginx_rtmp_only_with_the_right_key_and_persists() {
         home.last_log()
     );
     stop_stream(&mut ws);
-    assert_eq!(obs.stop().code(), Some(0));
+    let st = obs.stop();
+    assert_eq!(st.code(), Some(0), "OBS exit {st}:\n{}", home.log_tail(60));
 
     // The service survives a restart (service.json).
     let obs = Obs::start(&home, &display.name, &[]);
@@ -158,7 +159,8 @@ fn velora_service_streams_to_nginx_rtmp_only_with_the_right_key_and_persists() {
     assert_eq!(svc.data["streamServiceType"], "velora", "{:?}", svc.data);
     assert_eq!(svc.data["streamServiceSettings"]["server"], velora.rtmp_url().as_str());
     assert_eq!(svc.data["streamServiceSettings"]["key"], key.as_str());
-    assert_eq!(obs.stop().code(), Some(0));
+    let st = obs.stop();
+    assert_eq!(st.code(), Some(0), "OBS exit {st}:\n{}", home.log_tail(60));
 
     let log = home.logs();
     assert!(!log.contains(&key), "the stream key reached the OBS log");

@@ -118,7 +118,8 @@ fn settings_written_by_a_tool_reach_velora_debounced_and_validated() {
             .any(|e| e["lastError"]["kind"] == "invalid"),
         "no StatusChanged carried the error"
     );
-    assert_eq!(obs.stop().code(), Some(0));
+    let st = obs.stop();
+    assert_eq!(st.code(), Some(0), "OBS exit {st}:\n{}", home.log_tail(60));
 }
 
 #[test]
@@ -140,7 +141,8 @@ fn set_stream_info_is_saved_in_the_profile_and_survives_a_restart() {
     assert_eq!(s["title"], "Saved in OBS");
     assert_eq!(s["categorySlug"], "just-chatting");
     assert_eq!(s["tags"], "talk, cozy");
-    assert_eq!(obs.stop().code(), Some(0));
+    let st = obs.stop();
+    assert_eq!(st.code(), Some(0), "OBS exit {st}:\n{}", home.log_tail(60));
 
     let obs = Obs::start(&home, &display.name, &env);
     let mut ws = obs.ws();
@@ -150,7 +152,8 @@ fn set_stream_info_is_saved_in_the_profile_and_survives_a_restart() {
     assert_eq!(s["tags"], "talk, cozy");
     let st = wait_status(&mut ws, 15, |s| s["loggedIn"] == true && s["title"].is_string());
     assert_eq!(st["title"], "Saved in OBS");
-    assert_eq!(obs.stop().code(), Some(0));
+    let st = obs.stop();
+    assert_eq!(st.code(), Some(0), "OBS exit {st}:\n{}", home.log_tail(60));
     // No new place holds the key: only OBS's own service.json has it.
     let key = velora.stream_key();
     for entry in walk(&home.config) {
@@ -250,5 +253,6 @@ fn each_profile_keeps_its_title_and_it_is_sent_when_the_stream_starts() {
     assert!(ok.is_some(), "the stream must start even when Velora answers 500");
     let _ = ws.request("StopStream", json!(null));
     common::wait_for(Duration::from_secs(15), || (!velora.is_live()).then_some(()));
-    assert_eq!(obs.stop().code(), Some(0));
+    let st = obs.stop();
+    assert_eq!(st.code(), Some(0), "OBS exit {st}:\n{}", home.log_tail(60));
 }

@@ -81,7 +81,8 @@ fn login_through_the_browser_survives_a_restart_and_logout_forgets_it() {
         events.iter().any(|e| e["loggedIn"] == true),
         "no StatusChanged with loggedIn: {events:?}"
     );
-    assert_eq!(obs.stop().code(), Some(0));
+    let st = obs.stop();
+    assert_eq!(st.code(), Some(0), "OBS exit {st}:\n{}", home.log_tail(60));
 
     // Still logged in after a restart (tokens from the keyring / fallback file).
     let obs = Obs::start(&home, &display.name, &env);
@@ -94,14 +95,16 @@ fn login_through_the_browser_survives_a_restart_and_logout_forgets_it() {
     assert_eq!(r["ok"], true, "{r}");
     let st = ws.velora("GetStatus", json!({}));
     assert_eq!(st["loggedIn"], false);
-    assert_eq!(obs.stop().code(), Some(0));
+    let st = obs.stop();
+    assert_eq!(st.code(), Some(0), "OBS exit {st}:\n{}", home.log_tail(60));
 
     let obs = Obs::start(&home, &display.name, &env);
     let mut ws = obs.ws();
     std::thread::sleep(Duration::from_secs(3));
     let st = ws.velora("GetStatus", json!({}));
     assert_eq!(st["loggedIn"], false, "logout must delete the stored tokens: {st}");
-    assert_eq!(obs.stop().code(), Some(0));
+    let st = obs.stop();
+    assert_eq!(st.code(), Some(0), "OBS exit {st}:\n{}", home.log_tail(60));
 
     let log = home.logs();
     if std::env::var("VELORA_TEST_KEYRING").is_ok() {
@@ -134,7 +137,8 @@ fn denied_login_and_cancel_leave_obs_logged_out_with_a_clear_error() {
     assert_eq!(st["loggedIn"], false);
     assert_eq!(st["loginPending"], false);
     assert!(st["lastError"]["message"].as_str().unwrap().contains("denied"), "{st}");
-    assert_eq!(obs.stop().code(), Some(0));
+    let st = obs.stop();
+    assert_eq!(st.code(), Some(0), "OBS exit {st}:\n{}", home.log_tail(60));
 
     // The user walks away: Cancel ends the wait at once; OBS exits promptly
     // even while a login is waiting.
@@ -150,7 +154,8 @@ fn denied_login_and_cancel_leave_obs_logged_out_with_a_clear_error() {
     assert_eq!(ws.velora("Login", json!({}))["ok"], true);
     wait_status(&mut ws, 5, |s| s["loginPending"] == true);
     let t = std::time::Instant::now();
-    assert_eq!(obs.stop().code(), Some(0));
+    let st = obs.stop();
+    assert_eq!(st.code(), Some(0), "OBS exit {st}:\n{}", home.log_tail(60));
     assert!(
         t.elapsed() < Duration::from_secs(10),
         "OBS took {:?} to exit during a login",

@@ -498,3 +498,33 @@ fn replacing_the_service_in_obs_is_detected_and_one_apply_fixes_it() {
     assert_eq!(rig.ws.velora("GetStatus", json!({}))["serviceActive"], true);
     rig.finish(&[]);
 }
+
+#[test]
+fn obs_exits_cleanly_and_promptly_with_a_request_in_flight() {
+    let rig = Rig::logged_in(&[]);
+    rig.velora.control("POST", "faults", json!({"latencyMs": 8000}));
+    let port = rig.obs.as_ref().unwrap().port;
+    // A request that is still waiting for Velora when OBS is asked to quit.
+    let waiter = std::thread::spawn(move || {
+        if let Ok(mut ws) = Ws::connect(port) {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ws.velora("ApplySetup", json!({}))));
+        }
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    let t = std::time::Instant::now();
+    let Rig {
+        velora, home, mut obs, ..
+    } = rig;
+    let status = obs.take().unwrap().stop();
+    let took = t.elapsed();
+    velora.control("DELETE", "faults", json!({}));
+    let _ = waiter.join();
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "OBS exit status with a request in flight:\n{}",
+        home.last_log()
+    );
+    assert!(took < Duration::from_secs(20), "OBS took {took:?} to exit");
+    assert!(home.last_log().contains("[velora] unloaded"));
+}

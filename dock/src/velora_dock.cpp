@@ -29,7 +29,7 @@ namespace velora {
 
 namespace {
 
-constexpr int kTitleLimit = 140;   /* characters (Unicode scalar values) */
+constexpr int kTitleLimit = VELORA_TITLE_MAX_CHARS; /* Unicode scalar values, not bytes */
 constexpr int kRevealMs = 10000;   /* a revealed key hides itself after this */
 constexpr int kCopiedMs = 2000;    /* how long "Link copied" stays */
 constexpr int kMinimumWidth = 260;
@@ -162,6 +162,13 @@ void VeloraDock::ensureBuilt()
 
 	buildBanner(content);
 	layout->addWidget(m_banner);
+	/* The core's notices ("OBS now streams to Velora."), in every phase;
+	 * the answer to "Update stream info" shows under that button instead. */
+	m_notice = makeLabel(QString(), content, Tone::Good);
+	m_notice->setTextInteractionFlags(Qt::TextSelectableByMouse);
+	m_notice->setAccessibleName(plain(text("Velora.Dock.Acc.Notice")));
+	m_notice->hide();
+	layout->addWidget(m_notice);
 	m_loggedOut = buildLoggedOut(content);
 	layout->addWidget(m_loggedOut);
 	m_loggingIn = buildLoggingIn(content);
@@ -605,6 +612,7 @@ void VeloraDock::render(const DockState &s)
 	m_working->setVisible(s.busy);
 
 	renderBanner();
+	renderNotices(prev);
 	if (s.phase == VeloraPhase_LoggedOut)
 		renderLoggedOut(first || prev.phase != VeloraPhase_LoggedOut);
 	if (s.phase == VeloraPhase_LoggingIn)
@@ -699,6 +707,37 @@ void VeloraDock::renderRetry()
 	m_bannerRetry->show();
 }
 
+void VeloraDock::renderNotices(const DockState &prev)
+{
+	const DockState &s = m_state;
+	/* A notice or a rejection that arrives after "Update stream info" was
+	 * clicked is that button's answer. */
+	if (m_infoUpdatePending && s.phase == VeloraPhase_Ready && !s.busy &&
+	    (s.noticeText != prev.noticeText || s.errorKind == VeloraErrorKind_Invalid)) {
+		m_infoUpdatePending = false;
+		m_infoNotice = s.errorKind == VeloraErrorKind_Invalid ? QString() : s.noticeText;
+	}
+	if (s.phase != VeloraPhase_Ready) {
+		m_infoUpdatePending = false;
+		m_infoNotice.clear();
+	}
+	const bool infoNotice = !s.noticeText.isEmpty() && s.noticeText == m_infoNotice;
+
+	if (s.phase == VeloraPhase_Ready && s.errorKind == VeloraErrorKind_Invalid) {
+		m_infoResult->setText(s.errorText.isEmpty() ? text("Velora.Dock.Error.Invalid.Text") : s.errorText);
+		setTone(m_infoResult, Tone::Error);
+		m_infoResult->show();
+	} else if (infoNotice) {
+		m_infoResult->setText(s.noticeText);
+		setTone(m_infoResult, Tone::Good);
+		m_infoResult->show();
+	} else {
+		m_infoResult->hide();
+	}
+	m_notice->setText(s.noticeText);
+	m_notice->setVisible(!s.noticeText.isEmpty() && !infoNotice);
+}
+
 void VeloraDock::renderLoggedOut(bool first)
 {
 	const DockState &s = m_state;
@@ -766,18 +805,15 @@ void VeloraDock::renderReady(const DockState &prev, bool first)
 	if (entered || changed || refilled)
 		loadInfoEditors(!titleEdited, !categoryEdited, !tagsEdited);
 
-	if (s.errorKind == VeloraErrorKind_Invalid) {
-		m_infoResult->setText(s.errorText.isEmpty() ? text("Velora.Dock.Error.Invalid.Text") : s.errorText);
-		setTone(m_infoResult, Tone::Error);
-		m_infoResult->show();
-	} else if (!s.noticeText.isEmpty()) {
-		m_infoResult->setText(s.noticeText);
-		setTone(m_infoResult, Tone::Good);
-		m_infoResult->show();
-	} else {
-		m_infoResult->hide();
-	}
 	m_refreshCategories->setEnabled(!s.busy);
+	/* The core fetches categories on request only: ask once per login, when
+	 * someone can see the picker and it is empty. */
+	if (entered)
+		m_categoriesRequested = false;
+	if (s.categories.isEmpty() && !m_categoriesRequested && !s.busy && isVisible() && m_api->refresh_categories) {
+		m_categoriesRequested = true;
+		m_api->refresh_categories();
+	}
 
 	/* Stream key: a new key (or a new account) hides a revealed one. */
 	if (entered || prev.keyHint != s.keyHint || !m_reveal->isChecked())
@@ -1086,6 +1122,7 @@ void VeloraDock::onUpdateInfo()
 		category = slug.toUtf8();
 	if (tagsChanged())
 		tags = editedTags().toUtf8();
+	m_infoUpdatePending = true;
 	/* NULL leaves a field as it is. An unchanged field is NULL even when
 	 * empty, so title.isNull() (not isEmpty()) decides. */
 	m_api->update_stream_info(title.isNull() ? nullptr : title.constData(),

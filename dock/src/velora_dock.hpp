@@ -63,6 +63,7 @@ private:
 	/* rendering */
 	void render(const DockState &s);
 	void renderBanner();
+	void renderNotices(const DockState &prev);
 	void renderLoggedOut(bool first);
 	void renderLoggingIn();
 	void renderReady(const DockState &prev, bool first);
@@ -118,6 +119,7 @@ private:
 	QLabel *m_bannerRetry = nullptr;
 	QPushButton *m_bannerButton = nullptr;
 	QLabel *m_working = nullptr;
+	QLabel *m_notice = nullptr;
 
 	/* logged out */
 	QWidget *m_loggedOut = nullptr;
@@ -163,6 +165,12 @@ private:
 	QString m_baseTitle;
 	QString m_baseCategory;
 	QString m_baseTags;
+	/* "Update stream info" was clicked and its answer has not come yet */
+	bool m_infoUpdatePending = false;
+	/* the notice that answered it (shown under the button) */
+	QString m_infoNotice;
+	/* categories were asked for in this login session */
+	bool m_categoriesRequested = false;
 	/* what the category combo holds (besides a not-yet-loaded baseline) */
 	QVector<Category> m_shownCategories;
 };

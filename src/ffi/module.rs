@@ -153,7 +153,7 @@ pub extern "C" fn obs_module_unload() {
     guard("obs_module_unload", (), || {
         super::frontend::detach();
         super::websocket::unregister();
-        crate::session::stop();
+        crate::session::finish();
         crate::status::clear_listeners();
         crate::core::shutdown();
         log::info!("unloaded");

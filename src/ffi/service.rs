@@ -292,7 +292,12 @@ unsafe extern "C" fn get_connect_info(data: *mut c_void, kind: u32) -> *const c_
 unsafe extern "C" fn can_try_to_connect(data: *mut c_void) -> bool {
     guard("service.can_try_to_connect", false, || {
         // SAFETY: pointer from create.
-        unsafe { service(data) }.is_some_and(|s| s.with(|i| i.settings.can_connect()))
+        let ok = unsafe { service(data) }.is_some_and(|s| s.with(|i| i.settings.can_connect()));
+        if !ok {
+            // 29.1+ asks this instead of `initialize` before starting.
+            log::warn!("{}", crate::core::text("Velora.Error.NotConfigured"));
+        }
+        ok
     })
 }
 

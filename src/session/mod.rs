@@ -125,15 +125,37 @@ pub fn start(host: Arc<dyn Host>) {
     }
 }
 
-/// Stops the worker and waits for it (EXIT / unload). A login that is still
-/// waiting for the browser is cancelled, so this returns promptly.
+/// A worker that did not stop within the EXIT grace period; joined at unload.
+static LINGERING: Lazy<Mutex<Option<JoinHandle<()>>>> = Lazy::new(|| Mutex::new(None));
+
+/// Stops the worker (EXIT): a waiting login is cancelled at once; a request
+/// in flight may take until its timeout, so OBS's UI waits at most 2 s here
+/// and the rest happens in [`finish`] at unload, after the window is gone.
 pub fn stop() {
+    STOPPED.store(true, std::sync::atomic::Ordering::SeqCst);
     let h = HANDLE.lock().unwrap_or_else(|e| e.into_inner()).take();
     if let Some(mut h) = h {
         let _ = h.tx.send(Cmd::Shutdown);
         if let Some(j) = h.join.take() {
-            let _ = j.join();
+            let t = Instant::now();
+            while !j.is_finished() && t.elapsed() < Duration::from_secs(2) {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            if j.is_finished() {
+                let _ = j.join();
+            } else {
+                log::info!("a request to Velora is still running: finishing it before unload");
+                *LINGERING.lock().unwrap_or_else(|e| e.into_inner()) = Some(j);
+            }
         }
+    }
+}
+
+/// Unload: no thread of ours may outlive the module.
+pub fn finish() {
+    stop();
+    if let Some(j) = LINGERING.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        let _ = j.join();
     }
 }
 
@@ -149,8 +171,21 @@ fn send(cmd: Cmd) -> bool {
     }
 }
 
-/// Sends a command built with a reply channel and waits (bounded).
+/// Set once the worker was stopped (OBS is exiting): nothing waits for it then.
+static STOPPED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// How long a request that arrives while OBS is still loading waits for the
+/// worker (it starts at FINISHED_LOADING).
+const STARTUP_WAIT: Duration = Duration::from_secs(10);
+
+/// Sends a command built with a reply channel and waits (bounded). A request
+/// that arrives before the worker runs (obs-websocket answers before OBS has
+/// finished loading) waits for it instead of failing.
 pub(crate) fn call(make: impl FnOnce(Reply) -> Cmd) -> Result<Value, Failure> {
+    let t = Instant::now();
+    while !is_running() && !STOPPED.load(std::sync::atomic::Ordering::SeqCst) && t.elapsed() < STARTUP_WAIT {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let (tx, rx) = channel();
     if !send(make(tx)) {
         return Err(Failure::not_ready());
@@ -282,6 +317,8 @@ pub fn status_json(host: &dyn Host) -> Value {
         "apiBaseUrl": if s.api_base_url.is_empty() { crate::settings::api_base_url() } else { s.api_base_url.clone() },
         "environment": s.environment,
         "phase": s.phase.as_str(),
+        // The worker runs (from FINISHED_LOADING until EXIT).
+        "ready": is_running(),
         "loggedIn": s.phase == Phase::Ready,
         "loginPending": s.phase == Phase::LoggingIn,
         "account": s.account,
@@ -303,6 +340,7 @@ pub fn status_json(host: &dyn Host) -> Value {
         "uiThreadMaxMs": crate::metrics::ui_stats().0,
         "uiThreadCalls": crate::metrics::ui_stats().1,
         "uiThreadSlowCalls": crate::metrics::ui_stats().2,
+        "dockSetupMs": crate::metrics::dock_creation_ms(),
     })
 }
 

@@ -63,6 +63,9 @@ struct Worker {
     push_due: Option<Instant>,
     /// When the configured stream key was last compared with Velora's.
     key_checked: Option<Instant>,
+    /// Login threads (browser + loopback wait); joined before the worker ends
+    /// so no thread of ours outlives the module.
+    login_threads: Vec<std::thread::JoinHandle<()>>,
 }
 
 /// Title, category and tags; `None` = unknown / not given.
@@ -110,6 +113,7 @@ pub(super) fn run(host: Arc<dyn Host>, rx: Receiver<Cmd>, tx: Sender<Cmd>) {
         push: Info::default(),
         push_due: None,
         key_checked: None,
+        login_threads: Vec::new(),
     };
     crate::ffi::guard::guard("worker.init", (), || w.init());
     loop {
@@ -126,6 +130,9 @@ pub(super) fn run(host: Arc<dyn Host>, rx: Receiver<Cmd>, tx: Sender<Cmd>) {
     }
     if let Some((_, cancel, _)) = w.login.take() {
         cancel.cancel();
+    }
+    for t in w.login_threads.drain(..) {
+        let _ = t.join();
     }
     log::info!("worker stopped");
 }
@@ -356,6 +363,10 @@ impl Worker {
             }
             let result = flow.wait(&cancel);
             let _ = tx.send(Cmd::LoginDone { id, result });
+        });
+        let spawned = spawned.map(|h| {
+            self.login_threads.retain(|t| !t.is_finished());
+            self.login_threads.push(h);
         });
         if let Err(e) = spawned {
             self.login = None;

@@ -65,6 +65,13 @@ impl ObsHome {
         out
     }
 
+    /// The last `n` lines of the newest OBS log.
+    pub fn log_tail(&self, n: usize) -> String {
+        let log = self.last_log();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(n)..].join("\n")
+    }
+
     /// The newest OBS log.
     pub fn last_log(&self) -> String {
         let mut files: Vec<_> = std::fs::read_dir(self.obs_dir().join("logs"))
@@ -153,7 +160,9 @@ impl Obs {
             if let Some(Ok(Some(st))) = obs.child.as_mut().map(|c| c.try_wait()) {
                 panic!("OBS exited during start-up with {st}:\n{}", home.last_log());
             }
-            Ws::connect(obs.port).ok()
+            // obs-websocket answers 207 (NotReady) until FINISHED_LOADING (30+).
+            let mut ws = Ws::connect(obs.port).ok()?;
+            (ws.request("GetVersion", serde_json::Value::Null).code != 207).then_some(ws)
         });
         assert!(
             up.is_some(),
