@@ -17,11 +17,12 @@ MATRIX_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # obs-x264 ...) and qt6-qpa-plugins (Qt's xcb platform plugin) are only
 # Recommends of obs-studio; libgl1-mesa-dri gives llvmpipe (software GL);
 # python3 runs tests/scripts/fake-browser, which OBS starts as $BROWSER from
-# inside the root; fonts-dejavu-core so the UI in screenshots has text.
+# inside the root; fonts-dejavu-core so the UI in screenshots has text;
+# qt6-svg-plugins so OBS 30+ draws its SVG toolbar icons.
 MATRIX_PACKAGES="obs-studio obs-plugins qt6-qpa-plugins xauth x11-utils libgl1-mesa-dri \
-python3 fonts-dejavu-core dbus"
+python3 fonts-dejavu-core dbus qt6-svg-plugins"
 # Bump when the recipe below changes in a way that needs new roots.
-MATRIX_RECIPE=1
+MATRIX_RECIPE=2
 
 mlog() { printf 'matrix: %s\n' "$*" >&2; }
 mdie() {

@@ -533,6 +533,7 @@ impl Worker {
                 status::update(|s| {
                     s.phase = Phase::LoggedOut;
                     s.account = None;
+                    s.notice = None;
                     s.last_error = Some(ErrorInfo {
                         kind: ErrorKind::SessionExpired,
                         message: crate::core::text("Velora.Error.SessionExpired"),
