@@ -11,7 +11,11 @@ use std::process::Command;
 use std::time::Duration;
 
 fn xdotool(display: &str, args: &[&str]) -> String {
-    let out = Command::new("xdotool").args(args).env("DISPLAY", display).output().expect("xdotool (apt-get install xdotool)");
+    let out = Command::new("xdotool")
+        .args(args)
+        .env("DISPLAY", display)
+        .output()
+        .expect("xdotool (apt-get install xdotool)");
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -46,7 +50,13 @@ fn shot(display: &str, name: &str) {
 fn env_for(velora: &Velora, action: &str) -> Vec<(&'static str, String)> {
     vec![
         ("VELORA_API_URL", velora.base_url()),
-        ("BROWSER", common::repo_root().join("tests/scripts/fake-browser").display().to_string()),
+        (
+            "BROWSER",
+            common::repo_root()
+                .join("tests/scripts/fake-browser")
+                .display()
+                .to_string(),
+        ),
         ("FAKE_BROWSER_ACTION", action.to_string()),
         ("VELORA_REDIRECT_PORT", common::free_port().to_string()),
     ]
@@ -65,7 +75,11 @@ fn dock_states_and_keyboard_click_through() {
     let st = wait_status(&mut ws, 10, |s| s["ready"] == true);
     assert_eq!(st["phase"], "loggedOut");
     shot(&d, "dock-1-logged-out");
-    assert!(home.last_log().contains("[velora] dock loaded"), "{}", home.log_tail(40));
+    assert!(
+        home.last_log().contains("[velora] dock loaded"),
+        "{}",
+        home.log_tail(40)
+    );
 
     // 2. Log in with the button (Alt+L): waiting for the browser; then Cancel (Alt+N).
     focus_obs(&d);
@@ -96,14 +110,22 @@ fn dock_states_and_keyboard_click_through() {
     key(&d, "ctrl+a");
     xdotool(&d, &["type", "--delay", "20", "Typed in the Velora dock"]);
     key(&d, "alt+u");
-    let ok = common::wait_for(Duration::from_secs(10), || (velora.state()["title"] == "Typed in the Velora dock").then_some(()));
-    assert!(ok.is_some(), "the dock's title never reached Velora: {}", velora.state());
+    let ok = common::wait_for(Duration::from_secs(10), || {
+        (velora.state()["title"] == "Typed in the Velora dock").then_some(())
+    });
+    assert!(
+        ok.is_some(),
+        "the dock's title never reached Velora: {}",
+        velora.state()
+    );
     shot(&d, "dock-4-info-updated");
 
     // 5. Live.
     assert!(ws.request("StartStream", json!(null)).ok);
     common::wait_for(Duration::from_secs(30), || velora.is_live().then_some(())).expect("live");
-    wait_status(&mut ws, 25, |s| s["isLive"] == true && s["viewerCount"].as_u64().unwrap_or(0) > 0);
+    wait_status(&mut ws, 25, |s| {
+        s["isLive"] == true && s["viewerCount"].as_u64().unwrap_or(0) > 0
+    });
     shot(&d, "dock-5-live");
     let _ = ws.request("StopStream", json!(null));
     common::wait_for(Duration::from_secs(15), || (!velora.is_live()).then_some(()));
@@ -122,6 +144,9 @@ fn dock_states_and_keyboard_click_through() {
     assert_eq!(st.code(), Some(0), "OBS exit {st}:\n{}", home.log_tail(60));
     let log = home.logs();
     assert!(!log.contains(&velora.stream_key()), "the key reached the log");
-    let problems: Vec<String> = our_problems(&log).into_iter().filter(|l| !l.contains("login required")).collect();
+    let problems: Vec<String> = our_problems(&log)
+        .into_iter()
+        .filter(|l| !l.contains("login required"))
+        .collect();
     assert!(problems.is_empty(), "warnings of ours: {problems:?}");
 }

@@ -1268,12 +1268,13 @@ void VeloraDock::focusPrimary()
 
 void VeloraDock::shutdown()
 {
-	hideKey();
+	/* OBS's EXIT: stop talking to the core, change nothing on screen. A
+	 * repaint requested now (setEnabled, setText) can run while OBS tears
+	 * its window down and crashed OBS 29 in QWidget::paintBackground. */
 	m_api = nullptr;
 	m_ticker.stop();
 	m_keyTimer.stop();
 	m_copiedTimer.stop();
-	setEnabled(false);
 }
 
 } // namespace velora

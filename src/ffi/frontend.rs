@@ -68,6 +68,18 @@ unsafe extern "C" fn on_event(event: u32, _private: *mut c_void) {
         super::guard::guard("frontend.dock_load", (), super::dock::load);
         crate::metrics::record_dock_creation(t.elapsed().as_micros() as u64);
     }
+    if event == EVENT_EXIT {
+        // OBS is closing: waiting here for the worker (bounded, 2 s) is part of
+        // the shutdown, not UI work, so it is logged rather than timed.
+        super::guard::guard("frontend.exit", (), || {
+            let t = std::time::Instant::now();
+            super::dock::unload();
+            super::websocket::unregister();
+            session::stop();
+            log::info!("shutdown: worker stopped in {} ms", t.elapsed().as_millis());
+        });
+        return;
+    }
     ui_guard("frontend.on_event", (), || match event {
         EVENT_FINISHED_LOADING => {
             // Only now: the worker (network, keyring).
@@ -75,11 +87,6 @@ unsafe extern "C" fn on_event(event: u32, _private: *mut c_void) {
                 crate::core::start_status_events();
                 session::start(host);
             }
-        }
-        EVENT_EXIT => {
-            super::dock::unload();
-            super::websocket::unregister();
-            session::stop();
         }
         EVENT_STREAMING_STARTING => session::obs_event(ObsEvent::StreamingStarting),
         EVENT_STREAMING_STARTED => session::obs_event(ObsEvent::StreamingStarted),

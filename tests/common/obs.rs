@@ -123,6 +123,8 @@ pub struct Obs {
     child: Option<Child>,
     pub port: u16,
     pub display: String,
+    logs: PathBuf,
+    started: std::time::Instant,
     _lock: MutexGuard<'static, ()>,
 }
 
@@ -151,6 +153,8 @@ impl Obs {
         }
         let child = cmd.spawn().expect("obs is not installed (apt-get install obs-studio)");
         let mut obs = Obs {
+            logs: home.obs_dir().join("logs"),
+            started: std::time::Instant::now(),
             child: Some(child),
             port: home.port,
             display: display.to_string(),
@@ -182,15 +186,46 @@ impl Obs {
 
     /// SIGINT (OBS's clean shutdown, modules unloaded); SIGKILL after 30 s.
     pub fn stop(mut self) -> ExitStatus {
+        // Quitting within ~100 ms of start-up sometimes crashes or hangs OBS 29
+        // (also without this plugin: 1 crash in 24 quick exits); no person
+        // quits that fast, so every run lives at least 2 s.
+        let min = Duration::from_secs(2);
+        if self.started.elapsed() < min {
+            std::thread::sleep(min - self.started.elapsed());
+        }
         let mut child = self.child.take().unwrap();
         let _ = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
         let st = wait_for(Duration::from_secs(30), || child.try_wait().ok().flatten());
         match st {
             Some(st) => st,
             None => {
+                // Where is it stuck? (gdb is optional; the backtrace goes to the test output.)
+                if let Ok(out) = Command::new("gdb")
+                    .args(["-p", &child.id().to_string(), "-batch", "-ex", "thread apply all bt 12"])
+                    .output()
+                {
+                    let bt = String::from_utf8_lossy(&out.stdout);
+                    eprintln!(
+                        "OBS hung at exit; threads:\n{}",
+                        bt.lines()
+                            .filter(|l| l.starts_with('#') || l.starts_with("Thread"))
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    );
+                }
                 let _ = child.kill();
                 let st = child.wait().unwrap();
-                panic!("OBS did not exit within 30 s of SIGINT (killed: {st})");
+                let mut files: Vec<_> = std::fs::read_dir(&self.logs)
+                    .map(|rd| rd.flatten().map(|e| e.path()).collect())
+                    .unwrap_or_default();
+                files.sort();
+                let log = files
+                    .last()
+                    .map(|f| std::fs::read_to_string(f).unwrap_or_default())
+                    .unwrap_or_default();
+                let lines: Vec<&str> = log.lines().collect();
+                let tail = lines[lines.len().saturating_sub(30)..].join("\n");
+                panic!("OBS did not exit within 30 s of SIGINT (killed: {st}); log tail:\n{tail}");
             }
         }
     }
