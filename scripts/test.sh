@@ -29,4 +29,13 @@ step "cargo test"
 unset DISPLAY WAYLAND_DISPLAY
 VELORA_TEST_KEYRING=1 tests/scripts/with-keyring cargo test --workspace -- --test-threads=2
 
+# The same real-OBS tests on OBS 30.2 (Debian trixie) and 32.2 (sid), in
+# debootstrap chroots (29.0.2 is the host's and ran above). Needs root.
+step "compatibility matrix: OBS 30 and 32"
+if [ "$(id -u)" -eq 0 ]; then
+  bash scripts/matrix.sh --rows 30,32 --no-build
+else
+  echo "skipped: the matrix needs root for debootstrap and mounts (sudo bash scripts/matrix.sh)"
+fi
+
 step "done in $((SECONDS - t0))s"

@@ -6,7 +6,7 @@ mod common;
 
 use common::obs::{our_problems, Obs, ObsHome};
 use common::sandbox::Velora;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::process::Command;
 use std::time::Duration;
 
@@ -32,34 +32,9 @@ fn key(display: &str, k: &str) {
     std::thread::sleep(Duration::from_millis(300));
 }
 
-fn wait_status(ws: &mut common::ws::Ws, secs: u64, pred: impl Fn(&Value) -> bool) -> Value {
-    let mut last = Value::Null;
-    let ok = common::wait_for(Duration::from_secs(secs), || {
-        last = ws.velora("GetStatus", json!({}));
-        pred(&last).then_some(())
-    });
-    assert!(ok.is_some(), "status never matched; last: {last}");
-    last
-}
-
 fn shot(display: &str, name: &str) {
     std::thread::sleep(Duration::from_millis(700));
     assert!(common::screenshot(display, name).is_some(), "screenshot {name}");
-}
-
-fn env_for(velora: &Velora, action: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("VELORA_API_URL", velora.base_url()),
-        (
-            "BROWSER",
-            common::repo_root()
-                .join("tests/scripts/fake-browser")
-                .display()
-                .to_string(),
-        ),
-        ("FAKE_BROWSER_ACTION", action.to_string()),
-        ("VELORA_REDIRECT_PORT", common::free_port().to_string()),
-    ]
 }
 
 #[test]
@@ -70,9 +45,9 @@ fn dock_states_and_keyboard_click_through() {
     let home = ObsHome::new(true);
 
     // 1. First run: the dock shows itself, logged out. The browser never comes back.
-    let obs = Obs::start(&home, &d, &env_for(&velora, "none"));
+    let obs = Obs::start(&home, &d, &velora.obs_env("none"));
     let mut ws = obs.ws();
-    let st = wait_status(&mut ws, 10, |s| s["ready"] == true);
+    let st = ws.wait_status(10, |s| s["ready"] == true);
     assert_eq!(st["phase"], "loggedOut");
     shot(&d, "dock-1-logged-out");
     assert!(
@@ -84,24 +59,24 @@ fn dock_states_and_keyboard_click_through() {
     // 2. Log in with the button (Alt+L): waiting for the browser; then Cancel (Alt+N).
     focus_obs(&d);
     key(&d, "alt+l");
-    wait_status(&mut ws, 10, |s| s["loginPending"] == true);
+    ws.wait_status(10, |s| s["loginPending"] == true);
     shot(&d, "dock-2-logging-in");
     key(&d, "alt+n");
-    wait_status(&mut ws, 10, |s| s["phase"] == "loggedOut");
+    ws.wait_status(10, |s| s["phase"] == "loggedOut");
     let st = obs.stop();
     assert_eq!(st.code(), Some(0), "OBS exit {st}:\n{}", home.log_tail(60));
 
     // 3. Log in for real with the button; the consent page is approved.
-    let obs = Obs::start(&home, &d, &env_for(&velora, "approve"));
+    let obs = Obs::start(&home, &d, &velora.obs_env("approve"));
     let mut ws = obs.ws();
-    wait_status(&mut ws, 10, |s| s["ready"] == true);
+    ws.wait_status(10, |s| s["ready"] == true);
     focus_obs(&d);
     key(&d, "alt+l");
-    wait_status(&mut ws, 30, |s| s["loggedIn"] == true && s["title"].is_string());
+    ws.wait_status(30, |s| s["loggedIn"] == true && s["title"].is_string());
     // Use Velora (Alt+O... the button's mnemonic is Alt+L in the ready page: "Use Ve&lora").
     focus_obs(&d);
     key(&d, "alt+l");
-    wait_status(&mut ws, 10, |s| s["serviceActive"] == true);
+    ws.wait_status(10, |s| s["serviceActive"] == true);
     shot(&d, "dock-3-ready-offline");
 
     // 4. Type a title in the dock and update (Alt+I focuses the title, Alt+U updates).
@@ -123,7 +98,7 @@ fn dock_states_and_keyboard_click_through() {
     // 5. Live.
     assert!(ws.request("StartStream", json!(null)).ok);
     common::wait_for(Duration::from_secs(30), || velora.is_live().then_some(())).expect("live");
-    wait_status(&mut ws, 25, |s| {
+    ws.wait_status(25, |s| {
         s["isLive"] == true && s["viewerCount"].as_u64().unwrap_or(0) > 0
     });
     shot(&d, "dock-5-live");
@@ -137,7 +112,7 @@ fn dock_states_and_keyboard_click_through() {
     key(&d, "ctrl+a");
     xdotool(&d, &["type", "--delay", "20", "After revocation"]);
     key(&d, "alt+u");
-    wait_status(&mut ws, 10, |s| s["lastError"]["kind"] == "sessionExpired");
+    ws.wait_status(10, |s| s["lastError"]["kind"] == "sessionExpired");
     shot(&d, "dock-6-error-session-expired");
 
     let st = obs.stop();

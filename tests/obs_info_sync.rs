@@ -11,33 +11,9 @@ use common::ws::Ws;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-fn env_for(velora: &Velora) -> Vec<(&'static str, String)> {
-    vec![
-        ("VELORA_API_URL", velora.base_url()),
-        (
-            "BROWSER",
-            common::repo_root()
-                .join("tests/scripts/fake-browser")
-                .display()
-                .to_string(),
-        ),
-        ("VELORA_REDIRECT_PORT", common::free_port().to_string()),
-    ]
-}
-
-fn wait_status(ws: &mut Ws, secs: u64, pred: impl Fn(&Value) -> bool) -> Value {
-    let mut last = Value::Null;
-    let ok = common::wait_for(Duration::from_secs(secs), || {
-        last = ws.velora("GetStatus", json!({}));
-        pred(&last).then_some(())
-    });
-    assert!(ok.is_some(), "status never matched; last: {last}");
-    last
-}
-
 fn login_and_apply(ws: &mut Ws) {
     assert_eq!(ws.velora("Login", json!({}))["ok"], true);
-    wait_status(ws, 30, |s| s["loggedIn"] == true && s["title"].is_string());
+    ws.wait_status(30, |s| s["loggedIn"] == true && s["title"].is_string());
     let r = ws.velora("ApplySetup", json!({}));
     assert_eq!(r["ok"], true, "{r}");
 }
@@ -65,7 +41,7 @@ fn settings_written_by_a_tool_reach_velora_debounced_and_validated() {
     let display = common::display();
     let velora = Velora::start();
     let home = ObsHome::new(true);
-    let obs = Obs::start(&home, &display.name, &env_for(&velora));
+    let obs = Obs::start(&home, &display.name, &velora.obs_env("approve"));
     let mut ws = obs.ws();
     login_and_apply(&mut ws);
 
@@ -101,7 +77,7 @@ fn settings_written_by_a_tool_reach_velora_debounced_and_validated() {
     velora.control("DELETE", "requests", json!({}));
     let long = "x".repeat(141);
     edit_settings(&mut ws, json!({"title": long}));
-    let st = wait_status(&mut ws, 5, |s| s["lastError"]["kind"] == "invalid");
+    let st = ws.wait_status(5, |s| s["lastError"]["kind"] == "invalid");
     assert!(st["lastError"]["message"].as_str().unwrap().contains("141"), "{st}");
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(puts(&velora), 0, "an invalid title must not be sent");
@@ -127,7 +103,7 @@ fn set_stream_info_is_saved_in_the_profile_and_survives_a_restart() {
     let display = common::display();
     let velora = Velora::start();
     let home = ObsHome::new(true);
-    let env = env_for(&velora);
+    let env = velora.obs_env("approve");
     let obs = Obs::start(&home, &display.name, &env);
     let mut ws = obs.ws();
     login_and_apply(&mut ws);
@@ -150,7 +126,7 @@ fn set_stream_info_is_saved_in_the_profile_and_survives_a_restart() {
     assert_eq!(s["title"], "Saved in OBS");
     assert_eq!(s["categorySlug"], "just-chatting");
     assert_eq!(s["tags"], "talk, cozy");
-    let st = wait_status(&mut ws, 15, |s| s["loggedIn"] == true && s["title"].is_string());
+    let st = ws.wait_status(15, |s| s["loggedIn"] == true && s["title"].is_string());
     assert_eq!(st["title"], "Saved in OBS");
     let st = obs.stop();
     assert_eq!(st.code(), Some(0), "OBS exit {st}:\n{}", home.log_tail(60));
@@ -189,7 +165,7 @@ fn each_profile_keeps_its_title_and_it_is_sent_when_the_stream_starts() {
     let display = common::display();
     let velora = Velora::start();
     let home = ObsHome::new(true);
-    let obs = Obs::start(&home, &display.name, &env_for(&velora));
+    let obs = Obs::start(&home, &display.name, &velora.obs_env("approve"));
     let mut ws = obs.ws();
     login_and_apply(&mut ws);
     assert_eq!(
@@ -217,7 +193,7 @@ fn each_profile_keeps_its_title_and_it_is_sent_when_the_stream_starts() {
     // Back to the first profile: the dock shows its own title ...
     let r = ws.request("SetCurrentProfile", json!({"profileName": "Untitled"}));
     assert!(r.ok);
-    wait_status(&mut ws, 5, |s| s["title"] == "Coding title");
+    ws.wait_status(5, |s| s["title"] == "Coding title");
     assert_eq!(
         velora.state()["title"],
         "Music title",

@@ -5,33 +5,13 @@
 mod common;
 
 use common::obs::{our_problems, Obs, ObsHome};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::time::Duration;
 
 fn browser_env(velora: &common::sandbox::Velora, log: &std::path::Path, action: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("VELORA_API_URL", velora.base_url()),
-        (
-            "BROWSER",
-            common::repo_root()
-                .join("tests/scripts/fake-browser")
-                .display()
-                .to_string(),
-        ),
-        ("FAKE_BROWSER_LOG", log.display().to_string()),
-        ("FAKE_BROWSER_ACTION", action.to_string()),
-        ("VELORA_REDIRECT_PORT", common::free_port().to_string()),
-    ]
-}
-
-fn wait_status(ws: &mut common::ws::Ws, secs: u64, pred: impl Fn(&Value) -> bool) -> Value {
-    let mut last = Value::Null;
-    let ok = common::wait_for(Duration::from_secs(secs), || {
-        last = ws.velora("GetStatus", json!({}));
-        pred(&last).then_some(())
-    });
-    assert!(ok.is_some(), "status never matched; last: {last}");
-    last
+    let mut env = velora.obs_env(action);
+    env.push(("FAKE_BROWSER_LOG", log.display().to_string()));
+    env
 }
 
 #[test]
@@ -44,7 +24,7 @@ fn login_through_the_browser_survives_a_restart_and_logout_forgets_it() {
 
     let obs = Obs::start(&home, &display.name, &env);
     let mut ws = obs.ws();
-    let st = wait_status(&mut ws, 10, |s| {
+    let st = ws.wait_status(10, |s| {
         s["apiBaseUrl"]
             .as_str()
             .is_some_and(|u| u.starts_with("http://127.0.0.1"))
@@ -56,7 +36,7 @@ fn login_through_the_browser_survives_a_restart_and_logout_forgets_it() {
     assert_eq!(r["ok"], true, "{r}");
     assert!(t.elapsed() < Duration::from_secs(3), "Login must return at once");
 
-    let st = wait_status(&mut ws, 30, |s| s["loggedIn"] == true);
+    let st = ws.wait_status(30, |s| s["loggedIn"] == true);
     assert_eq!(
         st["account"],
         "Demo Streamer",
@@ -87,7 +67,7 @@ fn login_through_the_browser_survives_a_restart_and_logout_forgets_it() {
     // Still logged in after a restart (tokens from the keyring / fallback file).
     let obs = Obs::start(&home, &display.name, &env);
     let mut ws = obs.ws();
-    let st = wait_status(&mut ws, 15, |s| s["loggedIn"] == true);
+    let st = ws.wait_status(15, |s| s["loggedIn"] == true);
     assert_eq!(st["account"], "Demo Streamer");
 
     // Logout forgets the tokens.
@@ -133,7 +113,7 @@ fn denied_login_and_cancel_leave_obs_logged_out_with_a_clear_error() {
     let obs = Obs::start(&home, &display.name, &browser_env(&velora, &blog, "deny"));
     let mut ws = obs.ws();
     assert_eq!(ws.velora("Login", json!({}))["ok"], true);
-    let st = wait_status(&mut ws, 20, |s| s["lastError"]["kind"] == "login");
+    let st = ws.wait_status(20, |s| s["lastError"]["kind"] == "login");
     assert_eq!(st["loggedIn"], false);
     assert_eq!(st["loginPending"], false);
     assert!(st["lastError"]["message"].as_str().unwrap().contains("denied"), "{st}");
@@ -145,14 +125,14 @@ fn denied_login_and_cancel_leave_obs_logged_out_with_a_clear_error() {
     let obs = Obs::start(&home, &display.name, &browser_env(&velora, &blog, "none"));
     let mut ws = obs.ws();
     assert_eq!(ws.velora("Login", json!({}))["ok"], true);
-    wait_status(&mut ws, 5, |s| s["loginPending"] == true);
+    ws.wait_status(5, |s| s["loginPending"] == true);
     let r = ws.velora("CancelLogin", json!({}));
     assert_eq!(r["cancelled"], true, "{r}");
     let st = ws.velora("GetStatus", json!({}));
     assert_eq!(st["loginPending"], false);
     assert_eq!(st["loggedIn"], false);
     assert_eq!(ws.velora("Login", json!({}))["ok"], true);
-    wait_status(&mut ws, 5, |s| s["loginPending"] == true);
+    ws.wait_status(5, |s| s["loginPending"] == true);
     let t = std::time::Instant::now();
     let st = obs.stop();
     assert_eq!(st.code(), Some(0), "OBS exit {st}:\n{}", home.log_tail(60));

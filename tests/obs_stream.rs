@@ -43,7 +43,7 @@ impl Rig {
         let obs = Obs::start(&home, &display.name, &env);
         let mut ws = obs.ws();
         assert_eq!(ws.velora("Login", json!({}))["ok"], true);
-        wait_status(&mut ws, 30, |s| s["loggedIn"] == true && s["title"].is_string());
+        ws.wait_status(30, |s| s["loggedIn"] == true && s["title"].is_string());
         Rig {
             velora,
             home,
@@ -119,16 +119,6 @@ impl Rig {
     }
 }
 
-fn wait_status(ws: &mut Ws, secs: u64, pred: impl Fn(&Value) -> bool) -> Value {
-    let mut last = Value::Null;
-    let ok = common::wait_for(Duration::from_secs(secs), || {
-        last = ws.velora("GetStatus", json!({}));
-        pred(&last).then_some(())
-    });
-    assert!(ok.is_some(), "status never matched; last: {last}");
-    last
-}
-
 #[test]
 fn apply_setup_configures_obs_and_streams_live_to_velora() {
     let mut rig = Rig::logged_in(&[]);
@@ -161,7 +151,7 @@ fn apply_setup_configures_obs_and_streams_live_to_velora() {
         "OBS did not publish to the ingest:\n{}",
         rig.home.last_log()
     );
-    let st = wait_status(&mut rig.ws, 25, |s| s["isLive"] == true);
+    let st = rig.ws.wait_status(25, |s| s["isLive"] == true);
     assert!(st["startedAt"].is_string(), "{st}");
 
     // Applying while live is queued, not applied.
@@ -170,7 +160,7 @@ fn apply_setup_configures_obs_and_streams_live_to_velora() {
     assert_eq!(rig.service().1["protocol"], "rtmp", "nothing may change while live");
     assert_eq!(rig.ws.velora("GetStatus", json!({}))["pendingApply"], true);
     rig.stop_stream();
-    let st = wait_status(&mut rig.ws, 10, |s| s["pendingApply"] == false);
+    let st = rig.ws.wait_status(10, |s| s["pendingApply"] == false);
     assert_eq!(st["protocol"], "srt");
     assert_eq!(rig.service().1["server"], "srt://127.0.0.1:9999");
 

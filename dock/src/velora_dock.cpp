@@ -1275,6 +1275,8 @@ void VeloraDock::shutdown()
 	m_ticker.stop();
 	m_keyTimer.stop();
 	m_copiedTimer.stop();
+	/* No paint of ours while OBS destroys its window. */
+	setUpdatesEnabled(false);
 }
 
 } // namespace velora

@@ -34,6 +34,23 @@ impl Velora {
         Velora { sb, http }
     }
 
+    /// The environment for an OBS that talks to this sandbox and logs in
+    /// through the scripted browser (`approve`, `deny`, `none`, ...).
+    pub fn obs_env(&self, browser_action: &str) -> Vec<(&'static str, String)> {
+        vec![
+            ("VELORA_API_URL", self.base_url()),
+            (
+                "BROWSER",
+                super::repo_root()
+                    .join("tests/scripts/fake-browser")
+                    .display()
+                    .to_string(),
+            ),
+            ("FAKE_BROWSER_ACTION", browser_action.to_string()),
+            ("VELORA_REDIRECT_PORT", super::free_port().to_string()),
+        ]
+    }
+
     pub fn base_url(&self) -> String {
         self.sb.base_url()
     }

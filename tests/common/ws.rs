@@ -124,6 +124,20 @@ impl Ws {
         r.data["responseData"].clone()
     }
 
+    /// Polls `GetStatus` until `pred` holds (panics with the last status after `secs`).
+    pub fn wait_status(&mut self, secs: u64, pred: impl Fn(&Value) -> bool) -> Value {
+        let mut last = Value::Null;
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_secs(secs) {
+            last = self.velora("GetStatus", json!({}));
+            if pred(&last) {
+                return last;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("status never matched; last: {last}");
+    }
+
     /// Drains incoming events for `dur`.
     pub fn pump(&mut self, dur: Duration) {
         let t = Instant::now();
