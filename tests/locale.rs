@@ -9,7 +9,11 @@ fn files(dir: &Path, exts: &[&str], out: &mut Vec<std::path::PathBuf>) {
         let p = e.path();
         if p.is_dir() {
             files(&p, exts, out);
-        } else if p.extension().and_then(|x| x.to_str()).is_some_and(|x| exts.contains(&x)) {
+        } else if p
+            .extension()
+            .and_then(|x| x.to_str())
+            .is_some_and(|x| exts.contains(&x))
+        {
             out.push(p);
         }
     }
@@ -36,8 +40,14 @@ fn every_key_used_in_code_is_in_en_us() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let ini = std::fs::read_to_string(root.join("data/locale/en-US.ini")).unwrap();
     let mut defined = BTreeSet::new();
-    for line in ini.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with(';')) {
-        let (k, v) = line.split_once('=').unwrap_or_else(|| panic!("not a key=value line: {line}"));
+    for line in ini
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with(';'))
+    {
+        let (k, v) = line
+            .split_once('=')
+            .unwrap_or_else(|| panic!("not a key=value line: {line}"));
         assert!(v.starts_with('"') && v.ends_with('"'), "value of {k} must be quoted");
         assert!(defined.insert(k.to_string()), "duplicate key {k}");
     }
@@ -57,5 +67,8 @@ fn every_key_used_in_code_is_in_en_us() {
     }
     assert!(used.len() > 50, "found only {} keys: the scan is broken", used.len());
     let missing: Vec<&String> = used.iter().filter(|k| !defined.contains(*k)).collect();
-    assert!(missing.is_empty(), "keys used in code but missing from en-US.ini: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "keys used in code but missing from en-US.ini: {missing:?}"
+    );
 }

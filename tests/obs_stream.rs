@@ -497,7 +497,11 @@ fn replacing_the_service_in_obs_is_detected_and_one_apply_fixes_it() {
     // Logging out can put the user's own service back (the dock asks).
     let r = rig.ws.velora("Logout", json!({"restorePrevious": true}));
     assert_eq!(r["restored"], true, "{r}");
-    assert_ne!(rig.service().0, "velora", "logout with restore must bring the previous service back");
+    assert_ne!(
+        rig.service().0,
+        "velora",
+        "logout with restore must bring the previous service back"
+    );
     assert_eq!(rig.ws.velora("GetStatus", json!({}))["loggedIn"], false);
     rig.finish(&[]);
 }
