@@ -88,17 +88,7 @@ fn bench_api_traffic_and_ui_thread() {
     let display = common::display();
     let velora = common::sandbox::Velora::start();
     let home = ObsHome::new(true);
-    let env = [
-        ("VELORA_API_URL", velora.base_url()),
-        (
-            "BROWSER",
-            common::repo_root()
-                .join("tests/scripts/fake-browser")
-                .display()
-                .to_string(),
-        ),
-        ("VELORA_REDIRECT_PORT", common::free_port().to_string()),
-    ];
+    let env = velora.obs_env("approve");
     let obs = Obs::start(&home, &display.name, &env);
     let mut ws = obs.ws();
     ws.velora("Login", json!({}));

@@ -28,17 +28,7 @@ impl Rig {
         let display = common::display();
         let velora = Velora::start_with(tweak);
         let home = ObsHome::new(true);
-        let mut env = vec![
-            ("VELORA_API_URL", velora.base_url()),
-            (
-                "BROWSER",
-                common::repo_root()
-                    .join("tests/scripts/fake-browser")
-                    .display()
-                    .to_string(),
-            ),
-            ("VELORA_REDIRECT_PORT", common::free_port().to_string()),
-        ];
+        let mut env = velora.obs_env("approve");
         env.extend(extra_env.iter().cloned());
         let obs = Obs::start(&home, &display.name, &env);
         let mut ws = obs.ws();

@@ -249,7 +249,7 @@ unsafe fn opt_str(p: *const c_char) -> Option<String> {
 
 extern "C" fn api_text(key: *const c_char) -> *const c_char {
     // SAFETY: the dock passes a NUL-terminated key (or NULL, which is returned as is).
-    unsafe { module::obs_module_text(key) }
+    ui_guard("dock.text", key, || unsafe { module::obs_module_text(key) })
 }
 
 extern "C" fn api_state_get() -> *mut VeloraDockState {
@@ -378,5 +378,5 @@ pub static CORE_API: VeloraCoreApi = VeloraCoreApi {
 /// header names the whole contract in one place.
 #[no_mangle]
 pub extern "C" fn velora_core_api() -> *const VeloraCoreApi {
-    &CORE_API
+    ui_guard("velora_core_api", &CORE_API, || &CORE_API)
 }

@@ -15,17 +15,21 @@ static LOOKUP: AtomicPtr<sys::lookup_t> = AtomicPtr::new(std::ptr::null_mut());
 
 #[no_mangle]
 pub extern "C" fn obs_module_set_pointer(module: *mut sys::obs_module_t) {
-    MODULE.store(module, Ordering::SeqCst);
+    guard("obs_module_set_pointer", (), || MODULE.store(module, Ordering::SeqCst))
 }
 
 #[no_mangle]
 pub extern "C" fn obs_current_module() -> *mut sys::obs_module_t {
-    MODULE.load(Ordering::SeqCst)
+    guard("obs_current_module", std::ptr::null_mut(), || {
+        MODULE.load(Ordering::SeqCst)
+    })
 }
 
 #[no_mangle]
 pub extern "C" fn obs_module_ver() -> u32 {
-    crate::version::MODULE_API_VERSION
+    guard("obs_module_ver", crate::version::MODULE_API_VERSION, || {
+        crate::version::MODULE_API_VERSION
+    })
 }
 
 /// # Safety
@@ -115,12 +119,14 @@ pub fn config_path(file: &str) -> Option<std::path::PathBuf> {
 
 #[no_mangle]
 pub extern "C" fn obs_module_name() -> *const c_char {
-    c"Velora".as_ptr()
+    guard("obs_module_name", c"Velora".as_ptr(), || c"Velora".as_ptr())
 }
 
 #[no_mangle]
 pub extern "C" fn obs_module_description() -> *const c_char {
-    c"Stream to Velora in one click: login, ingest and stream key, title, category and tags.".as_ptr()
+    const DESCRIPTION: &std::ffi::CStr =
+        c"Stream to Velora in one click: login, ingest and stream key, title, category and tags.";
+    guard("obs_module_description", DESCRIPTION.as_ptr(), || DESCRIPTION.as_ptr())
 }
 
 #[no_mangle]

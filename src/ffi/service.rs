@@ -252,7 +252,9 @@ static AAC: CodecList = CodecList([c"aac".as_ptr(), std::ptr::null()]);
 static OPUS: CodecList = CodecList([c"opus".as_ptr(), std::ptr::null()]);
 
 unsafe extern "C" fn get_supported_video_codecs(_data: *mut c_void) -> *mut *const c_char {
-    H264.0.as_ptr() as *mut *const c_char
+    guard("service.get_supported_video_codecs", H264.0.as_ptr() as *mut _, || {
+        H264.0.as_ptr() as *mut *const c_char
+    })
 }
 
 unsafe extern "C" fn get_supported_audio_codecs(data: *mut c_void) -> *mut *const c_char {
