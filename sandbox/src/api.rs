@@ -9,9 +9,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{json, Value};
 
-use crate::http::{authenticate, query_params, ApiError, Shared};
 use crate::state::{category, User, CATEGORIES};
 use crate::util::{self, now_ms};
+use crate::web::{authenticate, query_params, ApiError, Shared};
 
 const MAX_TITLE_CHARS: usize = 140;
 const MAX_TAGS: usize = 10;
@@ -171,9 +171,13 @@ pub async fn put_stream_info(
 /// `GET /api/integrations/oauth/stream/categories` (stream:read)
 pub async fn categories(State(st): State<Shared>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
     stream_user(&st, &headers, "stream:read", false)?;
+    let base = &st.base_url;
     let cats: Vec<Value> = CATEGORIES
         .iter()
-        .map(|c| json!({"slug": c.slug, "name": c.name, "imageUrl": c.image_url}))
+        .map(|c| {
+            let url = c.has_image.then(|| format!("{base}/category-images/{}.png", c.slug));
+            json!({"slug": c.slug, "name": c.name, "imageUrl": url})
+        })
         .collect();
     Ok(Json(json!({ "categories": cats })))
 }

@@ -9,9 +9,9 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::http::{ApiError, Shared};
 use crate::state::{CountFault, Faults, Live, DEMO_USER};
 use crate::util::now_ms;
+use crate::web::{ApiError, Shared};
 
 pub fn router() -> Router<Shared> {
     Router::new()
@@ -24,6 +24,34 @@ pub fn router() -> Router<Shared> {
         .route("/_sandbox/state", get(state))
         .route("/_sandbox/requests", get(requests).delete(clear_requests))
         .route("/_sandbox/live", post(live))
+        .route("/_sandbox/images", get(images).post(set_images).delete(clear_images))
+}
+
+async fn images(State(st): State<Shared>) -> Json<Value> {
+    let g = st.lock();
+    Json(json!({ "requests": g.images, "latencyMs": g.image_latency_ms }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ImagesIn {
+    latency_ms: Option<u64>,
+}
+
+async fn set_images(State(st): State<Shared>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    let i: ImagesIn = parse(&body)?;
+    let mut g = st.lock();
+    if let Some(l) = i.latency_ms {
+        g.image_latency_ms = l.min(120_000);
+    }
+    Ok(Json(json!({ "latencyMs": g.image_latency_ms })))
+}
+
+async fn clear_images(State(st): State<Shared>) -> StatusCode {
+    let mut g = st.lock();
+    g.images.clear();
+    g.image_latency_ms = 0;
+    StatusCode::NO_CONTENT
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {

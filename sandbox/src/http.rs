@@ -2,7 +2,6 @@
 //! error type and bearer-token authentication.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
@@ -14,11 +13,9 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::json;
 
-use crate::state::AppState;
 use crate::util::{self, now_ms};
-use crate::{api, control, ingest, oauth};
-
-pub type Shared = Arc<AppState>;
+use crate::web::{bearer, ApiError, Shared};
+use crate::{api, control, images, ingest, oauth};
 
 pub fn router(state: Shared) -> Router {
     // Rate-limited, fault-injectable API.
@@ -51,6 +48,7 @@ pub fn router(state: Shared) -> Router {
         .route("/ingest/on_publish", post(ingest::on_publish))
         .route("/ingest/on_publish_done", post(ingest::on_publish_done))
         .route("/thumbnails/{file}", get(api::thumbnail))
+        .route("/category-images/{file}", get(images::serve))
         .route("/", get(index));
     if state.config.control_api {
         app = app.merge(control::router());
@@ -111,23 +109,11 @@ async fn log_layer(State(st): State<Shared>, req: Request, next: Next) -> Respon
     resp
 }
 
-/// Bearer token from the Authorization header, if any.
-pub fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, rest) = v.split_once(' ')?;
-    if scheme.eq_ignore_ascii_case("bearer") {
-        let t = rest.trim();
-        (!t.is_empty()).then_some(t)
-    } else {
-        None
-    }
-}
-
 enum Action {
-    Pass { malformed: bool },
+    Pass { malformed: Option<String> },
     Limited,
-    Storm(u64),
-    Fail(StatusCode),
+    Storm { retry_after: u64, bare: bool },
+    Fail { status: StatusCode, html: bool },
 }
 
 fn path_matches(fault: &crate::state::CountFault, path: &str) -> bool {
@@ -178,33 +164,56 @@ async fn api_layer(
             .filter(|s| s.count > 0 && path_matches(s, &path))
         {
             storm.count -= 1;
-            Action::Storm(storm.retry_after.unwrap_or(1).max(1))
+            Action::Storm {
+                retry_after: storm.retry_after.unwrap_or(1).max(1),
+                bare: storm.kind.as_deref() == Some("bare"),
+            }
         } else if let Some(fail) = f.fail.as_mut().filter(|s| s.count > 0 && path_matches(s, &path)) {
             fail.count -= 1;
-            Action::Fail(StatusCode::from_u16(fail.status.unwrap_or(500)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+            Action::Fail {
+                status: StatusCode::from_u16(fail.status.unwrap_or(500)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                html: fail.kind.as_deref() == Some("html"),
+            }
         } else if let Some(m) = f.malformed.as_mut().filter(|s| s.count > 0 && path_matches(s, &path)) {
             m.count -= 1;
-            Action::Pass { malformed: true }
+            Action::Pass {
+                malformed: Some(m.kind.clone().unwrap_or_else(|| "truncated".into())),
+            }
         } else {
-            Action::Pass { malformed: false }
+            Action::Pass { malformed: None }
         };
         (remaining, reset, action)
     };
 
     let mut resp = match action {
         Action::Limited => too_many(reset.saturating_sub(now_secs).max(1)),
-        Action::Storm(retry) => {
-            let mut r = too_many(retry);
-            set_rl_headers(r.headers_mut(), limit, 0, now_secs + retry);
+        Action::Storm { bare: true, .. } => {
+            // A 429 and nothing else: no Retry-After, no X-RateLimit-*.
+            return ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Rate limit exceeded").into_response();
+        }
+        Action::Storm { retry_after, .. } => {
+            let mut r = too_many(retry_after);
+            set_rl_headers(r.headers_mut(), limit, 0, now_secs + retry_after);
             return r;
         }
-        Action::Fail(status) => ApiError::new(status, "injected_fault", "Injected fault (sandbox)").into_response(),
+        Action::Fail { status, html: true } => {
+            // What a proxy, a WAF or a captive portal answers: its own page.
+            return (
+                status,
+                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                "<!doctype html><html><head><title>Access denied</title></head>\
+                 <body><h1>Access denied</h1><p>Your network's proxy blocked this site.</p></body></html>",
+            )
+                .into_response();
+        }
+        Action::Fail { status, .. } => {
+            ApiError::new(status, "injected_fault", "Injected fault (sandbox)").into_response()
+        }
         Action::Pass { malformed } => {
             let resp = next.run(req).await;
-            if malformed {
-                malform(resp).await
-            } else {
-                resp
+            match malformed {
+                Some(kind) => malform(resp, &kind).await,
+                None => resp,
             }
         }
     };
@@ -226,15 +235,34 @@ fn set_rl_headers(h: &mut HeaderMap, limit: u32, remaining: u32, reset: u64) {
     h.insert("x-ratelimit-reset", HeaderValue::from(reset));
 }
 
-/// Replace a response body with truncated (invalid) JSON, keeping status/headers.
-async fn malform(resp: Response) -> Response {
+/// Replaces a response body, keeping the status: `truncated` cuts the JSON
+/// in half, `garbage` sends bytes that are not JSON, `wrongTypes` turns every
+/// string into a number and every number into a string, `huge` sends a
+/// valid 3 MiB JSON document (without a Content-Length).
+async fn malform(resp: Response, kind: &str) -> Response {
     let (mut parts, body) = resp.into_parts();
     let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
-    let cut = (bytes.len() / 2).max(1).min(bytes.len());
-    let mut out = bytes[..cut].to_vec();
-    if out.is_empty() || serde_json::from_slice::<serde_json::Value>(&out).is_ok() {
-        out = b"{\"malformed\":".to_vec();
-    }
+    let out = match kind {
+        "garbage" => b"\x00\xff<<not json>>\x1b[2J".to_vec(),
+        "wrongTypes" => {
+            let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+            serde_json::to_vec(&wrong_types(v)).unwrap_or_default()
+        }
+        "huge" => {
+            let mut v = b"{\"padding\":\"".to_vec();
+            v.extend(std::iter::repeat_n(b'x', 3 * 1024 * 1024));
+            v.extend_from_slice(b"\"}");
+            v
+        }
+        _ => {
+            let cut = (bytes.len() / 2).max(1).min(bytes.len());
+            let mut out = bytes[..cut].to_vec();
+            if out.is_empty() || serde_json::from_slice::<serde_json::Value>(&out).is_ok() {
+                out = b"{\"malformed\":".to_vec();
+            }
+            out
+        }
+    };
     parts.headers.remove(header::CONTENT_LENGTH);
     parts
         .headers
@@ -242,154 +270,14 @@ async fn malform(resp: Response) -> Response {
     Response::from_parts(parts, Body::from(out))
 }
 
-/// JSON API error: `{"message": ..., "error": ...}`.
-#[derive(Debug)]
-pub struct ApiError {
-    pub status: StatusCode,
-    pub error: &'static str,
-    pub message: String,
-    pub www_authenticate: Option<String>,
-}
-
-impl ApiError {
-    pub fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
-            error,
-            message: message.into(),
-            www_authenticate: None,
-        }
+fn wrong_types(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value as V;
+    match v {
+        V::String(_) => V::from(12345),
+        V::Number(_) => V::from("many"),
+        V::Bool(_) => V::from("yes"),
+        V::Array(a) => V::Array(a.into_iter().map(wrong_types).collect()),
+        V::Object(o) => V::Object(o.into_iter().map(|(k, v)| (k, wrong_types(v))).collect()),
+        V::Null => V::from(0),
     }
-
-    pub fn bad_request(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", message)
-    }
-
-    pub fn unauthorized(description: &str) -> ApiError {
-        let mut e = ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", description);
-        e.www_authenticate = Some(format!(
-            "Bearer realm=\"velora\", error=\"invalid_token\", error_description=\"{description}\""
-        ));
-        e
-    }
-
-    pub fn forbidden(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let mut r = (
-            self.status,
-            axum::Json(json!({ "message": self.message, "error": self.error })),
-        )
-            .into_response();
-        if let Some(w) = self.www_authenticate.and_then(|w| HeaderValue::from_str(&w).ok()) {
-            r.headers_mut().insert(header::WWW_AUTHENTICATE, w);
-        }
-        r
-    }
-}
-
-/// An authenticated caller.
-pub struct Caller {
-    pub user_id: Option<String>,
-    pub scopes: Vec<String>,
-}
-
-impl Caller {
-    pub fn require_scope(&self, scope: &str) -> Result<(), ApiError> {
-        if self.scopes.iter().any(|s| s == scope) {
-            Ok(())
-        } else {
-            let mut e = ApiError::new(
-                StatusCode::FORBIDDEN,
-                "insufficient_scope",
-                format!("Missing required scope: {scope}"),
-            );
-            e.www_authenticate = Some(format!(
-                "Bearer realm=\"velora\", error=\"insufficient_scope\", scope=\"{scope}\""
-            ));
-            Err(e)
-        }
-    }
-
-    pub fn require_user(&self) -> Result<&str, ApiError> {
-        self.user_id
-            .as_deref()
-            .ok_or_else(|| ApiError::forbidden("This endpoint requires a user token"))
-    }
-}
-
-/// Validate the bearer token.
-pub fn authenticate(st: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
-    let Some(token) = bearer(headers) else {
-        return Err(ApiError::unauthorized("Missing access token"));
-    };
-    let g = st.lock();
-    let Some(t) = g.access_tokens.get(&util::hash(token)) else {
-        return Err(ApiError::unauthorized("Invalid access token"));
-    };
-    if now_ms() >= t.expires_ms {
-        return Err(ApiError::unauthorized("The access token expired"));
-    }
-    Ok(Caller {
-        user_id: t.user_id.clone(),
-        scopes: t.scopes.clone(),
-    })
-}
-
-/// Parse request parameters from a body that is either JSON (object) or
-/// `application/x-www-form-urlencoded`. Non-string JSON values are kept as
-/// their JSON text. Duplicate form parameters are an error (RFC 6749 §3.2).
-pub fn parse_params(headers: &HeaderMap, body: &[u8]) -> Result<std::collections::HashMap<String, String>, String> {
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let looks_json = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-    if ct.starts_with("application/json") || (!ct.starts_with("application/x-www-form-urlencoded") && looks_json) {
-        let v: serde_json::Value =
-            serde_json::from_slice(body).map_err(|_| "Request body is not valid JSON".to_string())?;
-        let obj = v
-            .as_object()
-            .ok_or_else(|| "Request body must be a JSON object".to_string())?;
-        Ok(obj
-            .iter()
-            .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()),
-                )
-            })
-            .collect())
-    } else {
-        let pairs: Vec<(String, String)> =
-            serde_urlencoded::from_bytes(body).map_err(|_| "Request body is not valid form data".to_string())?;
-        let mut map = std::collections::HashMap::new();
-        for (k, v) in pairs {
-            if map.insert(k.clone(), v).is_some() {
-                return Err(format!("Parameter `{k}` was given more than once"));
-            }
-        }
-        Ok(map)
-    }
-}
-
-/// Query string parameters (first value wins).
-pub fn query_params(query: Option<&str>) -> std::collections::HashMap<String, String> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or("")).unwrap_or_default();
-    let mut map = std::collections::HashMap::new();
-    for (k, v) in pairs {
-        map.entry(k).or_insert(v);
-    }
-    map
-}
-
-pub fn no_store(h: &mut HeaderMap) {
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
 }

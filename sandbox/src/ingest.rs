@@ -4,9 +4,9 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 
-use crate::http::{parse_params, query_params, Shared};
 use crate::state::Live;
 use crate::util::{self, now_ms};
+use crate::web::{parse_params, query_params, Shared};
 
 /// Stream key from form body or query string (`name`).
 fn stream_name(q: Option<String>, headers: &HeaderMap, body: &[u8]) -> Option<String> {

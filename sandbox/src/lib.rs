@@ -12,11 +12,16 @@
 mod api;
 mod control;
 mod http;
+mod images;
 mod ingest;
 mod nginx;
 mod oauth;
 mod state;
+pub mod tls;
 mod util;
+mod web;
+
+pub use tls::{TestPki, TlsConfig};
 
 use std::collections::BTreeMap;
 use std::io;
@@ -121,6 +126,10 @@ pub struct Config {
     pub client_secrets: BTreeMap<String, String>,
     /// Log one line per request to stderr. Default true.
     pub log_requests: bool,
+    /// Serve HTTPS with this certificate instead of plain HTTP. nginx-rtmp's
+    /// `on_publish` hooks cannot use HTTPS, so a second, plain HTTP listener
+    /// on the loopback address serves them (see [`Sandbox::hook_base_url`]).
+    pub tls: Option<TlsConfig>,
 }
 
 impl Default for Config {
@@ -142,6 +151,7 @@ impl Default for Config {
             issue_refresh_tokens: true,
             client_secrets: BTreeMap::new(),
             log_requests: true,
+            tls: None,
         }
     }
 }
@@ -150,6 +160,7 @@ impl Default for Config {
 pub struct Sandbox {
     addr: SocketAddr,
     base_url: String,
+    hook_base_url: String,
     rtmp_port: Option<u16>,
     shutdown_tx: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -174,7 +185,25 @@ impl Sandbox {
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let host = util::url_host(addr.ip());
-        let base_url = format!("http://{}:{}", host, addr.port());
+        let tls = config.tls.as_ref().map(tls::server_config).transpose()?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let base_url = format!("{scheme}://{}:{}", host, addr.port());
+        // Plain HTTP for nginx's hooks when the API itself is HTTPS.
+        let hook_listener = match tls {
+            Some(_) => {
+                let l = std::net::TcpListener::bind(SocketAddr::new(util::hook_ip(addr.ip()), 0))?;
+                l.set_nonblocking(true)?;
+                Some(l)
+            }
+            None => None,
+        };
+        let hook_base_url = match &hook_listener {
+            Some(l) => {
+                let a = l.local_addr()?;
+                format!("http://{}:{}", util::url_host(a.ip()), a.port())
+            }
+            None => format!("http://{}:{}", util::url_host(util::hook_ip(addr.ip())), addr.port()),
+        };
 
         let state = Arc::new(state::AppState::new(config.clone(), base_url.clone())?);
         let app = http::router(state.clone());
@@ -198,19 +227,34 @@ impl Sandbox {
                             return;
                         }
                     };
-                    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-                    let server = tokio::spawn(async move {
-                        let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-                            .with_graceful_shutdown(async {
-                                let _ = stop_rx.await;
-                            })
-                            .await;
-                    });
+                    let hook_listener = match hook_listener.map(tokio::net::TcpListener::from_std).transpose() {
+                        Ok(l) => l,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                            return;
+                        }
+                    };
+                    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+                    let mut servers = Vec::new();
+                    match tls {
+                        None => servers.push(tokio::spawn(serve_plain(listener, app.clone(), stop_rx.clone()))),
+                        Some(tls) => {
+                            servers.push(tokio::spawn(tls::serve(listener, tls, app.clone(), stop_rx.clone())));
+                        }
+                    }
+                    if let Some(l) = hook_listener {
+                        servers.push(tokio::spawn(serve_plain(l, app.clone(), stop_rx.clone())));
+                    }
                     let _ = ready_tx.send(Ok(()));
                     let _ = shutdown_rx.await;
-                    let _ = stop_tx.send(());
+                    let _ = stop_tx.send(true);
                     // Give in-flight requests a moment, then drop everything.
-                    let _ = tokio::time::timeout(Duration::from_secs(2), server).await;
+                    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                        for s in servers {
+                            let _ = s.await;
+                        }
+                    })
+                    .await;
                 });
                 runtime.shutdown_background();
             })?;
@@ -224,6 +268,7 @@ impl Sandbox {
         let mut sandbox = Sandbox {
             addr,
             base_url,
+            hook_base_url,
             rtmp_port,
             shutdown_tx: Some(shutdown_tx),
             thread: Some(thread),
@@ -231,16 +276,24 @@ impl Sandbox {
         };
 
         if let Some(ng) = config.nginx.as_ref() {
-            let hook_base = format!("http://{}:{}", util::url_host(util::hook_ip(addr.ip())), addr.port());
+            let hook_base = sandbox.hook_base_url.clone();
             // On error `sandbox` is dropped here, which stops the server.
             sandbox.nginx = Some(nginx::NginxProcess::start(ng, &hook_base)?);
         }
         Ok(sandbox)
     }
 
-    /// Base URL without trailing slash, e.g. `http://127.0.0.1:41234`.
+    /// Base URL without trailing slash, e.g. `http://127.0.0.1:41234`
+    /// (`https://…` with [`Config::tls`]).
     pub fn base_url(&self) -> String {
         self.base_url.clone()
+    }
+
+    /// Plain HTTP base URL of the same server for local hooks (nginx-rtmp's
+    /// `on_publish`): [`Sandbox::base_url`] without TLS, a second loopback
+    /// listener with it.
+    pub fn hook_base_url(&self) -> String {
+        self.hook_base_url.clone()
     }
 
     /// The HTTP port actually bound.
@@ -269,6 +322,19 @@ impl Sandbox {
             let _ = t.join();
         }
     }
+}
+
+/// Plain HTTP until `stop` turns true.
+async fn serve_plain(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|s| *s).await;
+        })
+        .await;
 }
 
 impl Drop for Sandbox {

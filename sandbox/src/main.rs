@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use velora_sandbox::{Config, NginxConfig, RateProfile, Sandbox};
+use velora_sandbox::{Config, NginxConfig, RateProfile, Sandbox, TestPki, TlsConfig};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum RateArg {
@@ -87,6 +87,27 @@ struct Cli {
     /// Do not log requests to stderr
     #[arg(long, short)]
     quiet: bool,
+    /// Serve HTTPS with this certificate chain (PEM, leaf first); needs --tls-key
+    #[arg(
+        long = "tls-cert",
+        value_name = "FILE",
+        requires = "tls_key",
+        conflicts_with = "tls_generate"
+    )]
+    tls_cert: Option<PathBuf>,
+    /// Private key of --tls-cert (PEM)
+    #[arg(long = "tls-key", value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve HTTPS with a throw-away CA and a certificate for localhost, 127.0.0.1
+    /// and ::1, generated now; writes ca.pem (install it into a trust store),
+    /// cert.pem and key.pem into DIR
+    #[arg(long = "tls-generate", value_name = "DIR")]
+    tls_generate: Option<PathBuf>,
+    /// Only write a throw-away CA (ca.pem), a certificate for localhost,
+    /// 127.0.0.1 and ::1 signed by it (cert.pem) and its key (key.pem) into DIR,
+    /// then exit; serve them later with --tls-cert DIR/cert.pem --tls-key DIR/key.pem
+    #[arg(long = "tls-init", value_name = "DIR", exclusive = true)]
+    tls_init: Option<PathBuf>,
 }
 
 fn parse_kv(s: &str) -> Result<(String, String), String> {
@@ -96,8 +117,50 @@ fn parse_kv(s: &str) -> Result<(String, String), String> {
     }
 }
 
+fn tls_config(cli: &Cli) -> Result<Option<TlsConfig>, String> {
+    if let Some(dir) = &cli.tls_generate {
+        let pki = TestPki::generate().map_err(|e| format!("generating certificates: {e}"))?;
+        pki.write_to(dir)
+            .map_err(|e| format!("writing certificates to {}: {e}", dir.display()))?;
+        eprintln!(
+            "velora-sandbox: throw-away CA in {} (trust it: copy it to \
+             /usr/local/share/ca-certificates/velora-sandbox.crt and run update-ca-certificates)",
+            dir.join("ca.pem").display()
+        );
+        return Ok(Some(TlsConfig::from(&pki)));
+    }
+    match (&cli.tls_cert, &cli.tls_key) {
+        (Some(c), Some(k)) => TlsConfig::from_files(c, k)
+            .map(Some)
+            .map_err(|e| format!("reading --tls-cert/--tls-key: {e}")),
+        _ => Ok(None),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(dir) = &cli.tls_init {
+        return match TestPki::generate().and_then(|p| p.write_to(dir)) {
+            Ok(()) => {
+                println!(
+                    "velora-sandbox: wrote ca.pem, cert.pem and key.pem to {}",
+                    dir.display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("velora-sandbox: {}: {e}", dir.display());
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let tls = match tls_config(&cli) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("velora-sandbox: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let nginx = (cli.nginx || cli.rtmp_port.is_some()).then(|| NginxConfig {
         rtmp_port: cli.rtmp_port.unwrap_or(0),
         nginx_bin: cli.nginx_bin.clone(),
@@ -123,6 +186,7 @@ fn main() -> ExitCode {
         issue_refresh_tokens: !cli.no_refresh_tokens,
         client_secrets: cli.client_secret.into_iter().collect::<BTreeMap<_, _>>(),
         log_requests: !cli.quiet,
+        tls,
     };
 
     let sandbox = match Sandbox::start(config) {

@@ -11,9 +11,9 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::json;
 
-use crate::http::{no_store, parse_params, query_params, Shared};
 use crate::state::{AccessToken, AuthCode, Pending, RefreshToken, DEFAULT_SCOPE, DEMO_USER, NOSTREAM_USER, SCOPES};
 use crate::util::{self, html_escape, now_ms};
+use crate::web::{no_store, parse_params, query_params, Shared};
 
 // ---------------------------------------------------------------------------
 // Authorization endpoint

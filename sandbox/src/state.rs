@@ -26,49 +26,52 @@ pub const SCOPES: &[(&str, &str)] = &[
 pub struct Category {
     pub slug: &'static str,
     pub name: &'static str,
-    pub image_url: Option<&'static str>,
+    /// Served by the sandbox at `/category-images/<slug>.png` (see
+    /// `images.rs`); `false` is `imageUrl: null`.
+    pub has_image: bool,
 }
 
 pub const CATEGORIES: &[Category] = &[
     Category {
         slug: "just-chatting",
         name: "Just Chatting",
-        image_url: Some("https://assets.velora.tv/categories/just-chatting.jpg"),
+        has_image: true,
     },
     Category {
         slug: "software-and-game-development",
         name: "Software & Game Development",
-        image_url: Some("https://assets.velora.tv/categories/dev.jpg"),
+        has_image: true,
     },
     Category {
         slug: "music",
         name: "Music",
-        image_url: None,
+        has_image: false,
     },
     Category {
         slug: "gaming",
         name: "Gaming",
-        image_url: Some("https://assets.velora.tv/categories/gaming.jpg"),
+        has_image: true,
     },
     Category {
         slug: "art",
         name: "Art",
-        image_url: Some("https://assets.velora.tv/categories/art.jpg"),
+        has_image: true,
     },
     Category {
         slug: "science-and-technology",
         name: "Science & Technology",
-        image_url: Some("https://assets.velora.tv/categories/science-and-technology.jpg"),
+        has_image: true,
     },
     Category {
         slug: "talk-shows",
         name: "Talk Shows & Podcasts",
-        image_url: None,
+        has_image: false,
     },
     Category {
+        // Its picture is broken on purpose (images.rs).
         slug: "irl",
         name: "IRL",
-        image_url: Some("https://assets.velora.tv/categories/irl.jpg"),
+        has_image: true,
     },
 ];
 
@@ -194,6 +197,12 @@ pub struct CountFault {
     pub path: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// How the fault looks: `malformed`: `truncated` (default), `garbage`,
+    /// `wrongTypes`, `huge` (a 3 MiB body); `fail`: `json` (default) or
+    /// `html` (a proxy's or captive portal's page); `rateLimitStorm`:
+    /// `headers` (default) or `bare` (a 429 that says nothing of when to retry).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -203,6 +212,14 @@ pub struct Faults {
     pub fail: Option<CountFault>,
     pub malformed: Option<CountFault>,
     pub rate_limit_storm: Option<CountFault>,
+}
+
+/// One request for a category picture (`/_sandbox/images`).
+#[derive(Clone, Debug, Serialize)]
+pub struct ImageRecord {
+    pub path: String,
+    pub status: u16,
+    pub at: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -227,6 +244,10 @@ pub struct Inner {
     pub windows: HashMap<String, Window>,
     pub faults: Faults,
     pub requests: Vec<RequestRecord>,
+    /// Requests for category pictures (not API requests).
+    pub images: Vec<ImageRecord>,
+    /// Delay before a category picture is answered.
+    pub image_latency_ms: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -257,6 +278,8 @@ impl AppState {
             windows: HashMap::new(),
             faults: Faults::default(),
             requests: Vec::new(),
+            images: Vec::new(),
+            image_latency_ms: 0,
         };
         if let Some(path) = &config.state_file {
             if path.exists() {

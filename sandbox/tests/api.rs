@@ -70,7 +70,7 @@ fn documented_examples_round_trip() {
     assert!(cats.len() >= 8);
     assert!(cats.contains(&json!({"slug": "music", "name": "Music", "imageUrl": null})));
     assert!(cats.contains(&json!({"slug": "just-chatting", "name": "Just Chatting",
-        "imageUrl": "https://assets.velora.tv/categories/just-chatting.jpg"})));
+        "imageUrl": format!("{}/category-images/just-chatting.png", sb.base_url())})));
 
     let regen: Value = api_get(&sb, "/api/integrations/oauth/stream/key/regenerate", &t)
         .json()
@@ -314,4 +314,62 @@ fn control_api_can_be_disabled() {
         .send()
         .unwrap();
     assert_eq!(r.status(), 404);
+}
+
+#[test]
+fn category_pictures_are_served_by_the_sandbox_itself_some_null_one_broken() {
+    let sb = start_auto();
+    let t = token(&sb, ALL_SCOPES);
+    let cats: Value = api_get(&sb, "/api/integrations/oauth/stream/categories", &t)
+        .json()
+        .unwrap();
+    let cats = cats["categories"].as_array().unwrap().clone();
+    let nulls: Vec<&str> = cats
+        .iter()
+        .filter(|c| c["imageUrl"].is_null())
+        .map(|c| c["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(nulls, ["music", "talk-shows"]);
+    let before = state(&sb)["activeAccessTokens"].clone();
+    control(&sb, Method::DELETE, "requests", None);
+    for c in cats.iter().filter(|c| c["imageUrl"].is_string()) {
+        let url = c["imageUrl"].as_str().unwrap();
+        assert!(url.starts_with(&format!("{}/category-images/", sb.base_url())), "{url}");
+        // No token needed: a picture is not an API call.
+        let r = client().get(url).send().unwrap();
+        assert_eq!(r.status(), 200, "{url}");
+        assert_eq!(r.headers()["content-type"], "image/png");
+        let body = r.bytes().unwrap();
+        if c["slug"] == "irl" {
+            assert!(body.starts_with(b"<html>"), "the broken one is an HTML page");
+        } else {
+            assert_eq!(&body[..8], &[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a]);
+            assert_eq!(&body[16..24], &[0, 0, 0, 144, 0, 0, 0, 192]);
+        }
+    }
+    assert_eq!(
+        client()
+            .get(format!("{}/category-images/music.png", sb.base_url()))
+            .send()
+            .unwrap()
+            .status(),
+        404
+    );
+    // Pictures are logged on their own, never as API requests.
+    let log = control(&sb, Method::GET, "images", None);
+    assert_eq!(log["requests"].as_array().unwrap().len(), 7, "{log}");
+    assert_eq!(control(&sb, Method::GET, "requests", None)["requests"], json!([]));
+    assert_eq!(state(&sb)["activeAccessTokens"], before);
+    // A slow image host.
+    control(&sb, Method::POST, "images", Some(json!({"latencyMs": 400})));
+    let t0 = std::time::Instant::now();
+    let r = client()
+        .get(format!("{}/category-images/art.png", sb.base_url()))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(t0.elapsed() >= std::time::Duration::from_millis(400));
+    control(&sb, Method::DELETE, "images", None);
+    let log = control(&sb, Method::GET, "images", None);
+    assert_eq!(log, json!({"requests": [], "latencyMs": 0}));
 }
