@@ -1,5 +1,5 @@
 //! Build script: OBS bindings (bindgen over the installed libobs headers) and
-//! the dock's C header (cbindgen over src/ffi/dock_api.rs).
+//! the dock's C header (cbindgen over src/ffi/dock_api.rs and dock_calls.rs).
 
 use std::env;
 use std::path::PathBuf;
@@ -27,6 +27,7 @@ fn obs_include_dirs() -> Vec<PathBuf> {
 fn main() {
     println!("cargo:rerun-if-changed=src/ffi/wrapper.h");
     println!("cargo:rerun-if-changed=src/ffi/dock_api.rs");
+    println!("cargo:rerun-if-changed=src/ffi/dock_calls.rs");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-env-changed=VELORA_OBS_INCLUDE");
     println!("cargo:rerun-if-env-changed=VELORA_OBS_LIBDIR");
@@ -57,10 +58,22 @@ fn main() {
         .write_to_file(out.join("obs_bindings.rs"))
         .expect("write bindings");
 
+    // velora.so names no libobs (no DT_NEEDED): OBS has loaded libobs before
+    // any module, so the plugin takes libobs's symbols from the process. That
+    // is what lets one file load on Debian's OBS (soname libobs.so.0) and on
+    // upstream's builds (libobs.so.30: the obsproject PPA, Flathub, source
+    // builds). rustc links cdylibs with `-z now`, so a process without libobs
+    // refuses the file in the dynamic loader (an "undefined symbol" error from
+    // dlopen), before any of our code runs.
+    //
+    // Executables cannot leave symbols undefined: the integration tests (the
+    // headless harness calls libobs itself) link libobs; `--as-needed` keeps
+    // it out of the test binaries that do not use it. (The library's unit
+    // tests reach no libobs function.)
     if let Ok(dir) = env::var("VELORA_OBS_LIBDIR") {
         println!("cargo:rustc-link-search=native={dir}");
     }
-    println!("cargo:rustc-link-lib=dylib=obs");
+    println!("cargo:rustc-link-arg-tests=-lobs");
 
     // The dock's header. Generated into include/ (checked in, so the C++ side
     // builds without running cargo first); a stale header fails the test
@@ -69,7 +82,16 @@ fn main() {
     if !crate_dir.join("src/ffi/dock_api.rs").exists() {
         return;
     }
-    match cbindgen::generate(&crate_dir) {
+    // Only dock_api.rs (the types) and dock_calls.rs (the exported
+    // `velora_core_api`): the header is the dock's ABI and nothing else of
+    // the crate (and it is current whenever those two files are).
+    let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml");
+    match cbindgen::Builder::new()
+        .with_config(config)
+        .with_src(crate_dir.join("src/ffi/dock_api.rs"))
+        .with_src(crate_dir.join("src/ffi/dock_calls.rs"))
+        .generate()
+    {
         Ok(b) => {
             b.write_to_file(crate_dir.join("include/velora.h"));
         }

@@ -78,6 +78,16 @@ impl Environment {
         }
     }
 
+    /// Requests per minute the Velora docs allow ("Rate Limits": sandbox
+    /// 30/min, production 800/min). A custom server is treated like the
+    /// sandbox until it says otherwise (`X-RateLimit-Limit`).
+    pub fn documented_requests_per_minute(self) -> u32 {
+        match self {
+            Environment::Production => 800,
+            Environment::Sandbox | Environment::Custom => 30,
+        }
+    }
+
     /// The default API base URL; `None` for [`Environment::Custom`].
     pub fn default_api_url(self) -> Option<&'static str> {
         match self {

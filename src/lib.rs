@@ -10,16 +10,23 @@
 pub mod api;
 pub mod auth;
 pub mod automation;
+pub mod cancel;
 pub mod config;
-pub mod core;
+pub mod errors;
 #[allow(unsafe_code)]
 pub mod ffi;
+pub mod fsutil;
+pub mod guard;
+pub mod host;
+pub mod imagehead;
 pub mod metrics;
 pub mod secret;
 pub mod session;
 pub mod settings;
 pub mod status;
 pub mod stream_config;
+pub mod text;
+pub mod threads;
 pub mod timefmt;
 pub mod version;
 

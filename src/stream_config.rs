@@ -137,6 +137,14 @@ mod tests {
     }
 
     #[test]
+    fn tags_split_on_the_commas_input_methods_type() {
+        assert_eq!(
+            split_tags("雑談、日本語，rust, obs"),
+            vec!["雑談", "日本語", "rust", "obs"]
+        );
+    }
+
+    #[test]
     fn protocol_names_roundtrip() {
         for p in Protocol::ALL {
             assert_eq!(Protocol::parse(p.as_str()), Some(p));
@@ -176,8 +184,12 @@ mod tests {
 /// Tags in the service settings are one comma-separated string (`obs_data`
 /// drops JSON arrays of strings): trim each, drop empties and duplicates
 /// (case-insensitive, first spelling wins).
+/// Commas as people type them: ASCII, full-width (Chinese, Japanese,
+/// Korean input methods) and the ideographic enumeration comma.
+const TAG_SEPARATORS: [char; 3] = [',', '，', '、'];
+
 pub fn split_tags(s: &str) -> Vec<String> {
-    normalize_tags(s.split(','))
+    normalize_tags(s.split(TAG_SEPARATORS))
 }
 
 /// Trimmed, non-empty, without case-insensitive duplicates, order kept.

@@ -22,6 +22,10 @@ pub enum NetworkKind {
     ConnectionRefused,
     /// Other failures to connect: DNS, unreachable network, TLS handshake.
     Connect,
+    /// The server's TLS certificate is not trusted (unknown issuer, expired,
+    /// wrong name): neither the system's certificate store nor the compiled-in
+    /// roots vouch for it. Retrying does not help.
+    Certificate,
     /// The connection broke while sending the request or reading the answer.
     Other,
 }
@@ -32,6 +36,7 @@ impl NetworkKind {
             NetworkKind::Timeout => "timeout",
             NetworkKind::ConnectionRefused => "connection refused",
             NetworkKind::Connect => "connect",
+            NetworkKind::Certificate => "certificate",
             NetworkKind::Other => "network",
         }
     }
@@ -51,6 +56,12 @@ pub enum ApiError {
     /// 429 from the server, or the client refused to send (its own budget, or
     /// an earlier 429 / `X-RateLimit-Remaining: 0` still in force).
     RateLimited { retry_after: Duration, message: String },
+    /// The client's own request budget is used up: the plugin paces itself
+    /// and sends nothing until `retry_after` (no request was made; this is
+    /// not Velora limiting anything).
+    Paced { retry_after: Duration },
+    /// The request was abandoned (OBS is quitting, or the user cancelled).
+    Cancelled,
     /// 5xx: the server failed; worth retrying later.
     Server { status: u16, message: String },
     /// No HTTP answer: timeout, refused, DNS, TLS, broken connection.
@@ -73,13 +84,18 @@ impl ApiError {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            ApiError::Server { .. } | ApiError::Network { .. } | ApiError::RateLimited { .. }
+            ApiError::Server { .. } | ApiError::Network { .. } | ApiError::RateLimited { .. } | ApiError::Paced { .. }
         )
     }
 
     /// 5xx or network: what the client's own retry loop retries.
+    /// A certificate the system does not trust stays untrusted: not retried.
     pub(crate) fn is_transient(&self) -> bool {
-        matches!(self, ApiError::Server { .. } | ApiError::Network { .. })
+        match self {
+            ApiError::Server { .. } => true,
+            ApiError::Network { kind, .. } => *kind != NetworkKind::Certificate,
+            _ => false,
+        }
     }
 
     /// The user has to log in again (for a resource request: after a refresh
@@ -99,7 +115,7 @@ impl ApiError {
     /// budget) said so.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            ApiError::RateLimited { retry_after, .. } => Some(*retry_after),
+            ApiError::RateLimited { retry_after, .. } | ApiError::Paced { retry_after } => Some(*retry_after),
             _ => None,
         }
     }
@@ -113,66 +129,6 @@ impl ApiError {
             ApiError::Invalid { status, .. } | ApiError::Server { status, .. } => Some(*status),
             _ => None,
         }
-    }
-
-    /// One plain sentence (or two) for the user.
-    pub fn user_message(&self) -> String {
-        match self {
-            ApiError::Unauthorized => "Your Velora login has expired or was revoked. Please log in again.".to_string(),
-            ApiError::Forbidden { message } => format!(
-                "Velora refused this request: {}. Streaming may not be enabled for your \
-                 account, or the plugin lacks a permission; logging in again may help.",
-                or_default(message, "access denied")
-            ),
-            ApiError::NotFound { message } => {
-                format!("Velora could not find that: {}.", or_default(message, "not found"))
-            }
-            ApiError::Invalid { message, .. } => format!(
-                "Velora rejected the request: {}.",
-                or_default(message, "invalid request")
-            ),
-            ApiError::RateLimited { retry_after, .. } => format!(
-                "Too many requests to Velora. Please try again in {}.",
-                human_duration(*retry_after)
-            ),
-            ApiError::Server { status, .. } => {
-                format!("Velora is having trouble right now (error {status}). Please try again in a moment.")
-            }
-            ApiError::Network { kind, .. } => match kind {
-                NetworkKind::Timeout => {
-                    "Velora did not answer in time. Check your internet connection and try again.".to_string()
-                }
-                NetworkKind::ConnectionRefused | NetworkKind::Connect => {
-                    "Could not connect to Velora. Check your internet connection and try again.".to_string()
-                }
-                NetworkKind::Other => "The connection to Velora was interrupted. Please try again.".to_string(),
-            },
-            ApiError::InvalidResponse { .. } => {
-                "Velora sent an answer the plugin does not understand. Please try again later, \
-                 or update the plugin."
-                    .to_string()
-            }
-            ApiError::OAuth { error, description } => match error.as_str() {
-                "invalid_grant" => "Your Velora login is no longer valid. Please log in again.".to_string(),
-                "invalid_client" | "unauthorized_client" => {
-                    "Velora did not accept this plugin's application credentials.".to_string()
-                }
-                _ => format!(
-                    "Velora login failed: {}.",
-                    description.as_deref().filter(|d| !d.is_empty()).unwrap_or(error)
-                ),
-            },
-            ApiError::Config { message } => format!("Velora settings problem: {message}."),
-        }
-    }
-}
-
-fn or_default<'a>(s: &'a str, d: &'a str) -> &'a str {
-    let s = s.trim().trim_end_matches('.');
-    if s.is_empty() {
-        d
-    } else {
-        s
     }
 }
 
@@ -202,6 +158,12 @@ impl fmt::Display for ApiError {
                 "rate limited: {message} (retry after {:.1} s)",
                 retry_after.as_secs_f64()
             ),
+            ApiError::Paced { retry_after } => write!(
+                f,
+                "paced: the plugin's own request budget is used up (next request in {:.1} s)",
+                retry_after.as_secs_f64()
+            ),
+            ApiError::Cancelled => f.write_str("cancelled: the plugin is stopping"),
             ApiError::Server { status, message } => write!(f, "server error ({status}): {message}"),
             ApiError::Network { kind, message } => {
                 write!(f, "network error ({}): {message}", kind.as_str())
@@ -367,6 +329,12 @@ pub(crate) fn describe_json_error(what: &str, e: &serde_json::Error) -> String {
 /// (no query, no host credentials, no headers) and the root cause.
 pub(crate) fn from_transport(e: reqwest::Error, method: &str, path: &str) -> ApiError {
     let e = e.without_url();
+    if let Some(cert) = certificate_error(&e) {
+        return ApiError::Network {
+            kind: NetworkKind::Certificate,
+            message: format!("{method} {path}: TLS certificate not trusted ({cert})"),
+        };
+    }
     let io_kind = root_io_kind(&e);
     let kind = if e.is_timeout() || io_kind == Some(std::io::ErrorKind::TimedOut) {
         NetworkKind::Timeout
@@ -380,7 +348,7 @@ pub(crate) fn from_transport(e: reqwest::Error, method: &str, path: &str) -> Api
     let cause = match kind {
         NetworkKind::Timeout => "timed out".to_string(),
         NetworkKind::ConnectionRefused => "connection refused".to_string(),
-        NetworkKind::Connect => match root_cause_text(&e) {
+        NetworkKind::Connect | NetworkKind::Certificate => match root_cause_text(&e) {
             Some(c) => format!("could not connect ({c})"),
             None => "could not connect".to_string(),
         },
@@ -393,6 +361,33 @@ pub(crate) fn from_transport(e: reqwest::Error, method: &str, path: &str) -> Api
         kind,
         message: format!("{method} {path}: {cause}"),
     }
+}
+
+/// The rustls certificate error in an error chain, if any (e.g.
+/// "invalid peer certificate: UnknownIssuer"). `io::Error::source()` skips
+/// the error it wraps, so wrapped errors are looked at explicitly.
+fn certificate_error(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    fn as_cert(err: &(dyn std::error::Error + 'static)) -> Option<String> {
+        match err.downcast_ref::<rustls::Error>() {
+            Some(r @ (rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented)) => {
+                Some(r.to_string())
+            }
+            _ => None,
+        }
+    }
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(found) = as_cert(err) {
+            return Some(found);
+        }
+        if let Some(inner) = err.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+            if let Some(found) = certificate_error(inner) {
+                return Some(found);
+            }
+        }
+        cur = err.source();
+    }
+    None
 }
 
 fn root_io_kind(e: &(dyn std::error::Error + 'static)) -> Option<std::io::ErrorKind> {
@@ -609,7 +604,11 @@ mod tests {
             },
         ];
         for e in errors {
-            for text in [e.to_string(), format!("{e:?}"), e.user_message()] {
+            for text in [
+                e.to_string(),
+                format!("{e:?}"),
+                crate::errors::describe(&e).info.message,
+            ] {
                 assert!(!text.contains(SECRET), "{text}");
                 assert!(!text.contains("abc123"), "{text}");
             }
@@ -676,22 +675,9 @@ mod tests {
     }
 
     #[test]
-    fn user_messages_are_plain() {
-        assert_eq!(
-            ApiError::RateLimited {
-                retry_after: Duration::from_millis(1500),
-                message: String::new()
-            }
-            .user_message(),
-            "Too many requests to Velora. Please try again in 2 seconds."
-        );
+    fn human_durations() {
         assert_eq!(human_duration(Duration::from_secs(1)), "1 second");
+        assert_eq!(human_duration(Duration::from_millis(1500)), "2 seconds");
         assert_eq!(human_duration(Duration::from_secs(600)), "10 minutes");
-        let m = ApiError::NotFound {
-            message: "Category not found".into(),
-        }
-        .user_message();
-        assert_eq!(m, "Velora could not find that: Category not found.");
-        assert!(ApiError::Unauthorized.user_message().contains("log in again"));
     }
 }

@@ -24,24 +24,49 @@ pub const MAX_SERVER_BLOCK: Duration = Duration::from_secs(15 * 60);
 /// Pause after a 429 that said nothing about how long to wait.
 pub const DEFAULT_429_PAUSE: Duration = Duration::from_secs(10);
 
-/// Client-side budget: at most `max_requests` sent per rolling `window`.
+/// Who asked for a request. What the streamer asks (a click, an automation
+/// request) may use the whole budget; background work (polling, key checks,
+/// pushes of edited settings, retries) only [`BudgetConfig::background_max`]
+/// of it, so a burst of failures never leaves a click without a request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Priority {
+    #[default]
+    User,
+    Background,
+}
+
+/// Client-side budget: at most `max_requests` sent per rolling `window`, of
+/// which at most `background_max` for [`Priority::Background`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BudgetConfig {
     pub max_requests: u32,
     pub window: Duration,
+    pub background_max: u32,
 }
 
 impl BudgetConfig {
-    /// 20 requests per rolling 60 s: two thirds of the sandbox's 30/min.
-    pub const DEFAULT: BudgetConfig = BudgetConfig {
-        max_requests: 20,
-        window: Duration::from_secs(60),
-    };
+    /// Two thirds of an environment's documented limit per minute, half of
+    /// that for background work: the sandbox's 30/min gives 20 (10),
+    /// production's 800/min gives 533 (266).
+    pub const fn for_requests_per_minute(limit: u32) -> BudgetConfig {
+        let max = limit / 3 * 2 + (limit % 3) * 2 / 3;
+        let max = if max == 0 { 1 } else { max };
+        let background = if max / 2 == 0 { 1 } else { max / 2 };
+        BudgetConfig {
+            max_requests: max,
+            window: Duration::from_secs(60),
+            background_max: background,
+        }
+    }
+
+    /// The sandbox's (and a custom server's) 30 requests/minute.
+    pub const DEFAULT: BudgetConfig = BudgetConfig::for_requests_per_minute(30);
 
     /// A budget that never refuses (tests).
     pub const UNLIMITED: BudgetConfig = BudgetConfig {
         max_requests: u32::MAX,
         window: Duration::from_secs(60),
+        background_max: u32::MAX,
     };
 }
 
@@ -51,11 +76,11 @@ impl Default for BudgetConfig {
     }
 }
 
-/// Sliding-window log of the instants requests were sent.
+/// Sliding-window log of the instants requests were sent, and for whom.
 #[derive(Clone, Debug)]
 pub struct Budget {
     config: BudgetConfig,
-    sent: VecDeque<Instant>,
+    sent: VecDeque<(Instant, Priority)>,
 }
 
 impl Budget {
@@ -71,7 +96,7 @@ impl Budget {
     }
 
     fn prune(&mut self, now: Instant) {
-        while let Some(&t) = self.sent.front() {
+        while let Some(&(t, _)) = self.sent.front() {
             if now.saturating_duration_since(t) >= self.config.window {
                 self.sent.pop_front();
             } else {
@@ -80,30 +105,42 @@ impl Budget {
         }
     }
 
-    /// Requests still allowed at `now`.
+    /// Requests still allowed at `now` (for what the streamer asks).
     pub fn remaining(&mut self, now: Instant) -> u32 {
         self.prune(now);
         let used = u32::try_from(self.sent.len()).unwrap_or(u32::MAX);
         self.config.max_requests.saturating_sub(used)
     }
 
-    /// Takes one request from the budget, or says how long until one is free.
-    pub fn try_acquire(&mut self, now: Instant) -> Result<(), Duration> {
+    /// Takes one request from the budget, or says how long until one is free
+    /// for `priority`.
+    pub fn try_acquire(&mut self, now: Instant, priority: Priority) -> Result<(), Duration> {
         if self.config.max_requests == 0 {
             return Err(self.config.window);
         }
         self.prune(now);
-        if (self.sent.len() as u64) < u64::from(self.config.max_requests) {
-            // Keep the log bounded even for huge budgets.
-            if self.sent.len() < 100_000 {
-                self.sent.push_back(now);
-            }
-            Ok(())
-        } else {
-            let oldest = self.sent.front().copied().unwrap_or(now);
-            let free_at = oldest + self.config.window;
-            Err(free_at.saturating_duration_since(now).max(Duration::from_millis(1)))
+        let total = self.sent.len() as u64;
+        let free_at = |nth_oldest: Option<Instant>| {
+            let oldest = nth_oldest.unwrap_or(now);
+            (oldest + self.config.window)
+                .saturating_duration_since(now)
+                .max(Duration::from_millis(1))
+        };
+        if total >= u64::from(self.config.max_requests) {
+            return Err(free_at(self.sent.front().map(|e| e.0)));
         }
+        if priority == Priority::Background {
+            let background = self.sent.iter().filter(|e| e.1 == Priority::Background).count() as u64;
+            if background >= u64::from(self.config.background_max) {
+                let oldest = self.sent.iter().find(|e| e.1 == Priority::Background).map(|e| e.0);
+                return Err(free_at(oldest));
+            }
+        }
+        // Keep the log bounded even for huge budgets.
+        if self.sent.len() < 100_000 {
+            self.sent.push_back((now, priority));
+        }
+        Ok(())
     }
 }
 
@@ -284,7 +321,7 @@ pub struct RateLimitSnapshot {
 /// Why the limiter refuses to send.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Refusal {
-    /// The client-side budget is used up.
+    /// The client-side budget is used up: the plugin paces itself.
     Budget(Duration),
     /// The server said to wait (a 429 or Remaining=0 until Reset).
     Server(Duration),
@@ -320,16 +357,16 @@ impl RateLimiter {
         }
     }
 
-    /// May a request be sent at `now`? On `Ok` one request was taken from the
-    /// budget.
-    pub fn acquire(&mut self, now: Instant) -> Result<(), Refusal> {
+    /// May a request for `priority` be sent at `now`? On `Ok` one request was
+    /// taken from the budget.
+    pub fn acquire(&mut self, now: Instant, priority: Priority) -> Result<(), Refusal> {
         if let Some(until) = self.blocked_until {
             if until > now {
                 return Err(Refusal::Server(until - now));
             }
             self.blocked_until = None;
         }
-        self.budget.try_acquire(now).map_err(Refusal::Budget)
+        self.budget.try_acquire(now, priority).map_err(Refusal::Budget)
     }
 
     /// Records a response's headers. `status` 429 blocks for `Retry-After`
@@ -371,7 +408,7 @@ impl RateLimiter {
         let budget_remaining = self.budget.remaining(now);
         let budget_wait = if budget_remaining == 0 {
             let mut probe = self.budget.clone();
-            probe.try_acquire(now).err()
+            probe.try_acquire(now, Priority::User).err()
         } else {
             None
         };
@@ -416,20 +453,21 @@ mod tests {
         let mut b = Budget::new(BudgetConfig {
             max_requests: 3,
             window: secs(60),
+            background_max: 3,
         });
         assert_eq!(b.remaining(t0), 3);
-        assert!(b.try_acquire(t0).is_ok());
-        assert!(b.try_acquire(t0 + secs(10)).is_ok());
-        assert!(b.try_acquire(t0 + secs(20)).is_ok());
+        assert!(b.try_acquire(t0, Priority::User).is_ok());
+        assert!(b.try_acquire(t0 + secs(10), Priority::User).is_ok());
+        assert!(b.try_acquire(t0 + secs(20), Priority::User).is_ok());
         assert_eq!(b.remaining(t0 + secs(20)), 0);
         // Full: the oldest (t0) frees at t0+60.
-        assert_eq!(b.try_acquire(t0 + secs(30)), Err(secs(30)));
-        assert_eq!(b.try_acquire(t0 + secs(59)), Err(secs(1)));
+        assert_eq!(b.try_acquire(t0 + secs(30), Priority::User), Err(secs(30)));
+        assert_eq!(b.try_acquire(t0 + secs(59), Priority::User), Err(secs(1)));
         // A refusal does not consume anything.
         assert_eq!(b.remaining(t0 + secs(59)), 0);
-        assert!(b.try_acquire(t0 + secs(60)).is_ok());
+        assert!(b.try_acquire(t0 + secs(60), Priority::User).is_ok());
         // Now t0+10, t0+20, t0+60 are in the window.
-        assert_eq!(b.try_acquire(t0 + secs(61)), Err(secs(9)));
+        assert_eq!(b.try_acquire(t0 + secs(61), Priority::User), Err(secs(9)));
         assert_eq!(b.remaining(t0 + secs(79)), 1);
         assert_eq!(b.remaining(t0 + secs(80)), 2);
         assert_eq!(b.remaining(t0 + secs(200)), 3);
@@ -440,9 +478,11 @@ mod tests {
         let t0 = Instant::now();
         let mut b = Budget::new(BudgetConfig::default());
         for i in 0..20 {
-            assert!(b.try_acquire(t0 + Duration::from_millis(i * 100)).is_ok());
+            assert!(b
+                .try_acquire(t0 + Duration::from_millis(i * 100), Priority::User)
+                .is_ok());
         }
-        let wait = b.try_acquire(t0 + secs(5)).unwrap_err();
+        let wait = b.try_acquire(t0 + secs(5), Priority::User).unwrap_err();
         assert_eq!(wait, secs(55));
     }
 
@@ -451,8 +491,9 @@ mod tests {
         let mut b = Budget::new(BudgetConfig {
             max_requests: 0,
             window: secs(60),
+            background_max: 0,
         });
-        assert_eq!(b.try_acquire(Instant::now()), Err(secs(60)));
+        assert_eq!(b.try_acquire(Instant::now(), Priority::User), Err(secs(60)));
     }
 
     #[test]
@@ -535,15 +576,15 @@ mod tests {
     fn limiter_honours_429_retry_after() {
         let t0 = Instant::now();
         let mut l = RateLimiter::new(BudgetConfig::UNLIMITED);
-        assert!(l.acquire(t0).is_ok());
+        assert!(l.acquire(t0, Priority::User).is_ok());
         let h = RateLimitHeaders {
             retry_after: Some(secs(5)),
             ..Default::default()
         };
         assert_eq!(l.observe(429, &h, t0), Some(secs(5)));
-        assert_eq!(l.acquire(t0 + secs(1)), Err(Refusal::Server(secs(4))));
+        assert_eq!(l.acquire(t0 + secs(1), Priority::User), Err(Refusal::Server(secs(4))));
         assert_eq!(l.snapshot(t0 + secs(1)).blocked_for, Some(secs(4)));
-        assert!(l.acquire(t0 + secs(5)).is_ok());
+        assert!(l.acquire(t0 + secs(5), Priority::User).is_ok());
         assert_eq!(l.snapshot(t0 + secs(5)).blocked_for, None);
     }
 
@@ -581,12 +622,12 @@ mod tests {
             retry_after: None,
         };
         assert_eq!(l.observe(200, &h, t0), Some(secs(42)));
-        assert_eq!(l.acquire(t0 + secs(2)), Err(Refusal::Server(secs(40))));
+        assert_eq!(l.acquire(t0 + secs(2), Priority::User), Err(Refusal::Server(secs(40))));
         let snap = l.snapshot(t0 + secs(2));
         assert_eq!(snap.limit, Some(30));
         assert_eq!(snap.remaining, Some(0));
         assert_eq!(snap.reset_in, Some(secs(40)));
-        assert!(l.acquire(t0 + secs(42)).is_ok());
+        assert!(l.acquire(t0 + secs(42), Priority::User).is_ok());
         // Remaining > 0: no block.
         let h = RateLimitHeaders {
             remaining: Some(3),
@@ -594,7 +635,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(l.observe(200, &h, t0 + secs(43)), None);
-        assert!(l.acquire(t0 + secs(43)).is_ok());
+        assert!(l.acquire(t0 + secs(43), Priority::User).is_ok());
     }
 
     #[test]
@@ -622,7 +663,7 @@ mod tests {
         };
         l.observe(429, &long, t0);
         l.observe(429, &short, t0 + secs(1));
-        assert_eq!(l.acquire(t0 + secs(5)), Err(Refusal::Server(secs(25))));
+        assert_eq!(l.acquire(t0 + secs(5), Priority::User), Err(Refusal::Server(secs(25))));
     }
 
     #[test]
@@ -631,14 +672,45 @@ mod tests {
         let mut l = RateLimiter::new(BudgetConfig {
             max_requests: 2,
             window: secs(10),
+            background_max: 2,
         });
-        assert!(l.acquire(t0).is_ok());
-        assert!(l.acquire(t0 + secs(1)).is_ok());
-        assert_eq!(l.acquire(t0 + secs(2)), Err(Refusal::Budget(secs(8))));
+        assert!(l.acquire(t0, Priority::User).is_ok());
+        assert!(l.acquire(t0 + secs(1), Priority::User).is_ok());
+        assert_eq!(l.acquire(t0 + secs(2), Priority::User), Err(Refusal::Budget(secs(8))));
         let s = l.snapshot(t0 + secs(2));
         assert_eq!(s.budget_remaining, 0);
         assert_eq!(s.blocked_for, Some(secs(8)));
         assert_eq!(s.budget.max_requests, 2);
         assert_eq!(l.snapshot(t0 + secs(10)).budget_remaining, 1);
+    }
+
+    #[test]
+    fn budgets_follow_the_documented_limits() {
+        let sandbox = BudgetConfig::for_requests_per_minute(30);
+        assert_eq!((sandbox.max_requests, sandbox.background_max), (20, 10));
+        assert_eq!(BudgetConfig::DEFAULT, sandbox);
+        let production = BudgetConfig::for_requests_per_minute(800);
+        assert_eq!((production.max_requests, production.background_max), (533, 266));
+        let tiny = BudgetConfig::for_requests_per_minute(1);
+        assert_eq!((tiny.max_requests, tiny.background_max), (1, 1));
+    }
+
+    #[test]
+    fn background_work_never_takes_the_streamers_share() {
+        let t0 = Instant::now();
+        let mut b = Budget::new(BudgetConfig::for_requests_per_minute(30));
+        // A storm of retries and polls: only half the budget.
+        let mut sent = 0;
+        while b.try_acquire(t0, Priority::Background).is_ok() {
+            sent += 1;
+        }
+        assert_eq!(sent, 10);
+        // The background waits for its own oldest request to leave the window...
+        assert_eq!(b.try_acquire(t0 + secs(1), Priority::Background), Err(secs(59)));
+        // ...while clicks still go through, up to the whole budget.
+        for _ in 0..10 {
+            assert!(b.try_acquire(t0 + secs(1), Priority::User).is_ok());
+        }
+        assert_eq!(b.try_acquire(t0 + secs(2), Priority::User), Err(secs(58)));
     }
 }

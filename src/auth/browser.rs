@@ -13,9 +13,11 @@
 //! [`open`] may block for up to [`LAUNCH_GRACE`] while it watches a launcher
 //! fail fast; call it off the UI thread.
 
+use crate::cancel::Cancel;
 use std::fmt;
 use std::io;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -98,6 +100,11 @@ impl Platform {
 
 /// Opens `url` with `launcher` on the current platform.
 pub fn open(url: &str, launcher: &BrowserLauncher) -> Result<(), BrowserError> {
+    open_unless(url, launcher, &Cancel::new())
+}
+
+/// [`open`], giving up the watch on a launcher the moment `cancel` fires.
+pub fn open_unless(url: &str, launcher: &BrowserLauncher, cancel: &Cancel) -> Result<(), BrowserError> {
     let commands = match launcher {
         BrowserLauncher::Disabled => return Err(BrowserError::Disabled),
         BrowserLauncher::Command(spec) => parse_browser_list(spec, url),
@@ -106,7 +113,7 @@ pub fn open(url: &str, launcher: &BrowserLauncher) -> Result<(), BrowserError> {
             system_commands(Platform::current(), env.as_deref(), url)
         }
     };
-    run_first_that_works(&commands)
+    run_first_that_works(&commands, cancel)
 }
 
 /// The commands (argv vectors) to try, in order, for the platform default.
@@ -242,14 +249,14 @@ fn split_words(s: &str) -> Option<Vec<String>> {
     Some(words)
 }
 
-fn run_first_that_works(commands: &[Vec<String>]) -> Result<(), BrowserError> {
+fn run_first_that_works(commands: &[Vec<String>], cancel: &Cancel) -> Result<(), BrowserError> {
     if commands.is_empty() {
         return Err(BrowserError::NoCommand);
     }
     let mut failures = Vec::new();
     for argv in commands {
         let prog = argv[0].clone();
-        match launch(argv) {
+        match launch(argv, cancel) {
             Ok(()) => {
                 log::info!("opened the browser with {prog}");
                 return Ok(());
@@ -263,7 +270,18 @@ fn run_first_that_works(commands: &[Vec<String>]) -> Result<(), BrowserError> {
     Err(BrowserError::AllFailed(failures))
 }
 
-fn launch(argv: &[String]) -> Result<(), String> {
+/// Launchers still running (a browser started in the foreground): reaped
+/// by later calls, never waited for by a thread of ours.
+static RUNNING: Mutex<Vec<Child>> = Mutex::new(Vec::new());
+
+/// Reaps launchers that have ended since (no zombies left behind).
+pub fn reap() {
+    let mut g = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
+    g.retain_mut(|c| matches!(c.try_wait(), Ok(None)));
+}
+
+fn launch(argv: &[String], cancel: &Cancel) -> Result<(), String> {
+    reap();
     let mut child = Command::new(&argv[0])
         .args(&argv[1..])
         .stdin(Stdio::null())
@@ -271,32 +289,27 @@ fn launch(argv: &[String]) -> Result<(), String> {
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| describe_spawn_error(&e))?;
-    match wait_for(&mut child, LAUNCH_GRACE) {
+    match wait_for(&mut child, LAUNCH_GRACE, cancel) {
         Ok(Some(status)) if status.success() => Ok(()),
         // explorer.exe reports 1 even when it opened the URL
         Ok(Some(status)) if argv[0] == "explorer" && status.code() == Some(1) => Ok(()),
         Ok(Some(status)) => Err(format!("exited with {status}")),
         Ok(None) => {
-            // Still running: a browser in the foreground. Reap it later.
-            thread::Builder::new()
-                .name("velora-browser-reaper".into())
-                .spawn(move || {
-                    let _ = child.wait();
-                })
-                .map(|_| ())
-                .map_err(|e| format!("could not start a reaper thread: {e}"))
+            // Still running: a browser in the foreground. Reaped later.
+            RUNNING.lock().unwrap_or_else(|e| e.into_inner()).push(child);
+            Ok(())
         }
         Err(e) => Err(format!("wait failed: {e}")),
     }
 }
 
-fn wait_for(child: &mut Child, grace: Duration) -> io::Result<Option<ExitStatus>> {
+fn wait_for(child: &mut Child, grace: Duration, cancel: &Cancel) -> io::Result<Option<ExitStatus>> {
     let deadline = Instant::now() + grace;
     loop {
         if let Some(status) = child.try_wait()? {
             return Ok(Some(status));
         }
-        if Instant::now() >= deadline {
+        if Instant::now() >= deadline || cancel.is_cancelled() {
             return Ok(None);
         }
         thread::sleep(Duration::from_millis(20));

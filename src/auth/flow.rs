@@ -3,7 +3,8 @@
 //!
 //! ```no_run
 //! use std::time::Duration;
-//! use velora::auth::{CancelToken, LoginConfig, LoginFlow};
+//! use velora::auth::{LoginConfig, LoginFlow};
+//! use velora::cancel::Cancel;
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let authorize = url::Url::parse("https://api.velora.tv/api/developer/oauth/authorize")?;
 //! let flow = LoginFlow::start(LoginConfig::new(authorize, "my-client-id"))?;
@@ -11,7 +12,7 @@
 //!     // show flow.authorize_url() for the user to copy
 //!     eprintln!("{e}; open this link: {}", flow.authorize_url());
 //! }
-//! let cancel = CancelToken::new(); // cancel.cancel() from the UI or on shutdown
+//! let cancel = Cancel::new(); // cancel.cancel() from the UI or on shutdown
 //! let code = flow.wait(&cancel)?; // then exchange code.code + code.verifier
 //! # Ok(()) }
 //! ```
@@ -19,36 +20,16 @@
 use super::browser::{self, BrowserError, BrowserLauncher};
 use super::listener::{CallbackResult, CallbackServer, Limits, Rejection, ServeStop};
 use super::pkce::{build_authorize_request, AuthorizeRequest, ExpectedState};
-use super::{redirect_uri_for_port, DEFAULT_PORT, SCOPES};
+use super::registration::{redirect_uri_for_port, DEFAULT_PORT, SCOPES};
+use crate::cancel::Cancel;
 use crate::Secret;
 use std::fmt;
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use url::Url;
 
 /// How long a login waits for the browser to come back.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
-
-/// A cancel flag shared between the UI (or shutdown) and a waiting flow.
-/// [`LoginFlow::wait`] checks it every 25 ms.
-#[derive(Clone, Debug, Default)]
-pub struct CancelToken(Arc<AtomicBool>);
-
-impl CancelToken {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    pub fn cancel(&self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-
-    pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
-    }
-}
 
 /// What a login needs from the caller.
 #[derive(Clone, Debug)]
@@ -118,15 +99,15 @@ pub enum LoginError {
     Authorization { error: String, description: Option<String> },
     /// No answer within the timeout.
     TimedOut,
-    /// [`CancelToken::cancel`] was called.
+    /// [`Cancel::cancel`] was called.
     Cancelled,
     /// The listener could not be opened.
     Io(io::Error),
     /// Bad configuration (e.g. a client id or URL the URL builder rejects).
     Config(String),
     /// The token endpoint refused or could not be reached (see
-    /// [`crate::auth::tokens::login`]).
-    Exchange(super::tokens::TokenError),
+    /// [`crate::auth::tokens::exchange`]).
+    Exchange(super::record::TokenError),
     /// The tokens could not be stored.
     Store(super::store::StoreError),
 }
@@ -150,6 +131,20 @@ impl fmt::Display for LoginError {
             LoginError::Config(e) => write!(f, "login configuration error: {e}"),
             LoginError::Exchange(e) => write!(f, "token request failed: {e}"),
             LoginError::Store(e) => write!(f, "could not store the tokens: {e}"),
+        }
+    }
+}
+
+impl LoginError {
+    /// The locale key of the message the user sees for this failure.
+    pub fn message_key(&self) -> &'static str {
+        match self {
+            LoginError::Denied { .. } => "Velora.Error.LoginDenied",
+            LoginError::TimedOut => "Velora.Error.LoginTimedOut",
+            LoginError::Exchange(super::record::TokenError::UntrustedCertificate(_)) => {
+                "Velora.Error.CertificateNotTrusted"
+            }
+            _ => "Velora.Error.LoginFailed",
         }
     }
 }
@@ -246,12 +241,18 @@ impl LoginFlow {
         browser::open(self.request.url.as_str(), &self.browser)
     }
 
+    /// [`LoginFlow::open_browser`] that stops watching the launcher when
+    /// `cancel` fires.
+    pub fn open_browser_unless(&self, cancel: &Cancel) -> Result<(), BrowserError> {
+        browser::open_unless(self.request.url.as_str(), &self.browser, cancel)
+    }
+
     /// Waits for the redirect. Returns the code when a callback with the right
     /// state arrives; keeps waiting through stray requests and wrong-state
     /// callbacks; ends on a denial or error with the right state, on the
     /// timeout, or within ~25 ms of `cancel`. The listener is closed when this
     /// returns.
-    pub fn wait(self, cancel: &CancelToken) -> Result<AuthCode, LoginError> {
+    pub fn wait(self, cancel: &Cancel) -> Result<AuthCode, LoginError> {
         self.wait_with_events(cancel, |ev| log::info!("login: {ev}"))
     }
 
@@ -259,7 +260,7 @@ impl LoginFlow {
     /// the waiting thread).
     pub fn wait_with_events(
         self,
-        cancel: &CancelToken,
+        cancel: &Cancel,
         mut on_event: impl FnMut(FlowEvent),
     ) -> Result<AuthCode, LoginError> {
         let LoginFlow {
@@ -295,6 +296,20 @@ mod tests {
     use std::io::{Read, Write};
     use std::net::TcpStream;
     use std::thread;
+
+    #[test]
+    fn an_untrusted_certificate_gets_its_own_message() {
+        use crate::auth::record::TokenError;
+        let e = LoginError::Exchange(TokenError::UntrustedCertificate("x".into()));
+        assert_eq!(e.message_key(), "Velora.Error.CertificateNotTrusted");
+        let e = LoginError::Exchange(TokenError::Unavailable("x".into()));
+        assert_eq!(e.message_key(), "Velora.Error.LoginFailed");
+        assert_eq!(LoginError::TimedOut.message_key(), "Velora.Error.LoginTimedOut");
+        assert_eq!(
+            LoginError::Denied { description: None }.message_key(),
+            "Velora.Error.LoginDenied"
+        );
+    }
 
     fn cfg() -> LoginConfig {
         let mut c = LoginConfig::new(
@@ -352,7 +367,7 @@ mod tests {
         let state = state_of(&flow);
         let cb = format!("{}?code=abc&state={state}", flow.redirect_uri());
         let challenge = q["code_challenge"].clone();
-        let h = thread::spawn(move || flow.wait(&CancelToken::new()));
+        let h = thread::spawn(move || flow.wait(&Cancel::new()));
         let wrong = hit(&format!("{}?code=abc&state=x{state}", cb.split('?').next().unwrap()));
         assert!(wrong.starts_with("HTTP/1.1 400"));
         let ok = hit(&cb);
@@ -368,14 +383,14 @@ mod tests {
     fn denied_and_cancel_and_timeout() {
         let flow = LoginFlow::start(cfg()).unwrap();
         let cb = format!("{}?error=access_denied&state={}", flow.redirect_uri(), state_of(&flow));
-        let h = thread::spawn(move || flow.wait(&CancelToken::new()));
+        let h = thread::spawn(move || flow.wait(&Cancel::new()));
         hit(&cb);
         let e = h.join().unwrap().unwrap_err();
         assert!(matches!(e, LoginError::Denied { .. }), "{e}");
         assert_eq!(e.to_string(), "access was denied");
 
         let flow = LoginFlow::start(cfg()).unwrap();
-        let cancel = CancelToken::new();
+        let cancel = Cancel::new();
         let c2 = cancel.clone();
         let h = thread::spawn(move || flow.wait(&c2));
         thread::sleep(Duration::from_millis(60));
@@ -387,7 +402,7 @@ mod tests {
         let mut c = cfg();
         c.timeout = Duration::from_millis(150);
         let flow = LoginFlow::start(c).unwrap();
-        assert!(matches!(flow.wait(&CancelToken::new()), Err(LoginError::TimedOut)));
+        assert!(matches!(flow.wait(&Cancel::new()), Err(LoginError::TimedOut)));
     }
 
     #[test]

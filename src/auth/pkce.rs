@@ -207,7 +207,10 @@ mod tests {
     #[test]
     fn authorize_url_has_all_parameters() {
         let endpoint = Url::parse("https://api.velora.tv/api/developer/oauth/authorize?tenant=x").unwrap();
-        let scopes: Vec<String> = crate::auth::SCOPES.iter().map(|s| s.to_string()).collect();
+        let scopes: Vec<String> = crate::auth::registration::SCOPES
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let redirect = "http://127.0.0.1:38287/velora/callback";
         let req = build_authorize_request(&endpoint, "client-123", redirect, &scopes).unwrap();
         assert_eq!(req.url.scheme(), "https");

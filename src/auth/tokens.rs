@@ -1,186 +1,12 @@
-//! Token lifecycle: the stored record, the expiry math (pure functions with the
-//! clock passed in as Unix seconds), the [`TokenEndpoint`] the HTTP client
-//! implements, and [`Session`], which refreshes shortly before expiry and after
-//! a 401 and turns into "login required" when it cannot.
+//! Token lifecycle: [`Session`] keeps one environment's tokens in sync with
+//! the store, refreshes shortly before expiry and after a 401, and turns into
+//! "login required" when the server refuses the refresh token.
 
 use super::flow::{AuthCode, LoginError};
+use super::record::{StoredTokens, TokenEndpoint, TokenError};
 use super::store::{StoreError, TokenStore};
 use crate::Secret;
-use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::time::{SystemTime, UNIX_EPOCH};
-
-/// The refresh happens this long before expiry at most...
-pub const MAX_REFRESH_MARGIN_SECS: u64 = 60;
-// ...or 10% of the token's lifetime, whichever is smaller.
-
-/// Seconds since the Unix epoch (0 for times before it).
-pub fn unix_seconds(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
-}
-
-/// `unix_seconds(SystemTime::now())`.
-pub fn now_unix() -> u64 {
-    unix_seconds(SystemTime::now())
-}
-
-/// How long before expiry to refresh: `min(60 s, lifetime / 10)`.
-pub fn refresh_margin(lifetime_secs: u64) -> u64 {
-    MAX_REFRESH_MARGIN_SECS.min(lifetime_secs / 10)
-}
-
-/// Expiry time of a token issued at `now` with `expires_in`.
-pub fn expires_at(now: u64, expires_in: u64) -> u64 {
-    now.saturating_add(expires_in)
-}
-
-/// When to refresh a token expiring at `expires_at`. With the issue time
-/// known, the margin is `min(60, 10% of lifetime)`; without it, 60 s.
-pub fn refresh_due_at(obtained_at: Option<u64>, expires_at: u64) -> u64 {
-    let margin = match obtained_at {
-        Some(o) if o <= expires_at => refresh_margin(expires_at - o),
-        _ => MAX_REFRESH_MARGIN_SECS,
-    };
-    expires_at.saturating_sub(margin)
-}
-
-/// True when a token should be refreshed now. A token without an expiry never
-/// needs a proactive refresh (only after a 401).
-pub fn needs_refresh(now: u64, obtained_at: Option<u64>, expires_at: Option<u64>) -> bool {
-    match expires_at {
-        Some(e) => now >= refresh_due_at(obtained_at, e),
-        None => false,
-    }
-}
-
-/// Seconds from `now` until the refresh is due (0 when due already); `None`
-/// without an expiry. For scheduling a timer.
-pub fn secs_until_refresh(now: u64, obtained_at: Option<u64>, expires_at: Option<u64>) -> Option<u64> {
-    expires_at.map(|e| refresh_due_at(obtained_at, e).saturating_sub(now))
-}
-
-/// The record kept in the token store (JSON).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoredTokens {
-    pub access_token: Secret,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<Secret>,
-    /// Unix seconds; `None` when the server gave no `expires_in`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account_name: Option<String>,
-    /// Unix seconds when the access token was issued (for the 10% margin).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub obtained_at: Option<u64>,
-}
-
-impl StoredTokens {
-    /// The record for a fresh grant received at `now`.
-    pub fn from_grant(grant: TokenGrant, now: u64) -> Self {
-        StoredTokens {
-            access_token: grant.access_token,
-            refresh_token: grant.refresh_token.filter(|t| !t.is_empty()),
-            expires_at: grant.expires_in.map(|s| expires_at(now, s)),
-            scope: grant.scope,
-            account_name: None,
-            obtained_at: Some(now),
-        }
-    }
-
-    /// The record after a refresh: the server may omit a new refresh token or
-    /// scope (RFC 6749 §6), then the old ones stay; the account name stays.
-    pub fn refreshed(&self, grant: TokenGrant, now: u64) -> Self {
-        let mut next = StoredTokens::from_grant(grant, now);
-        if next.refresh_token.is_none() {
-            next.refresh_token = self.refresh_token.clone();
-        }
-        if next.scope.is_none() {
-            next.scope = self.scope.clone();
-        }
-        next.account_name = self.account_name.clone();
-        next
-    }
-
-    pub fn needs_refresh(&self, now: u64) -> bool {
-        needs_refresh(now, self.obtained_at, self.expires_at)
-    }
-
-    pub fn is_expired(&self, now: u64) -> bool {
-        self.expires_at.is_some_and(|e| now >= e)
-    }
-
-    pub fn secs_until_refresh(&self, now: u64) -> Option<u64> {
-        secs_until_refresh(now, self.obtained_at, self.expires_at)
-    }
-}
-
-/// A token endpoint response (`access_token`, `refresh_token`, `expires_in`,
-/// `scope`, `token_type`), deserializable from the JSON the endpoint returns.
-#[derive(Clone, Debug, Deserialize)]
-pub struct TokenGrant {
-    pub access_token: Secret,
-    #[serde(default)]
-    pub refresh_token: Option<Secret>,
-    #[serde(default)]
-    pub expires_in: Option<u64>,
-    #[serde(default)]
-    pub scope: Option<String>,
-    #[serde(default)]
-    pub token_type: Option<String>,
-}
-
-/// A failed token request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TokenError {
-    /// The server refused the grant (`invalid_grant`, `invalid_client`, a 400
-    /// or 401...). For a refresh this means the user has to log in again.
-    Rejected { error: String, description: Option<String> },
-    /// The server could not be reached or failed (network, 5xx, 429, a body
-    /// that is not a token response). Worth retrying later; tokens are kept.
-    Unavailable(String),
-}
-
-impl fmt::Display for TokenError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TokenError::Rejected {
-                error,
-                description: None,
-            } => write!(f, "rejected: {error}"),
-            TokenError::Rejected {
-                error,
-                description: Some(d),
-            } => write!(f, "rejected: {error} ({d})"),
-            TokenError::Unavailable(why) => write!(f, "token endpoint unavailable: {why}"),
-        }
-    }
-}
-
-impl std::error::Error for TokenError {}
-
-/// The two token requests. `crate::api::Client` implements it (JSON body as
-/// in the Velora docs: `grant_type`, `code`, `redirect_uri`, `client_id`,
-/// `code_verifier`; no client secret, the plugin is a public client); tests
-/// implement it directly.
-pub trait TokenEndpoint {
-    fn exchange_code(&self, code: &Secret, redirect_uri: &str, verifier: &Secret) -> Result<TokenGrant, TokenError>;
-
-    fn refresh(&self, refresh_token: &Secret) -> Result<TokenGrant, TokenError>;
-}
-
-impl<T: TokenEndpoint + ?Sized> TokenEndpoint for &T {
-    fn exchange_code(&self, code: &Secret, redirect_uri: &str, verifier: &Secret) -> Result<TokenGrant, TokenError> {
-        (**self).exchange_code(code, redirect_uri, verifier)
-    }
-
-    fn refresh(&self, refresh_token: &Secret) -> Result<TokenGrant, TokenError> {
-        (**self).refresh(refresh_token)
-    }
-}
-
 /// Exchanges the code from [`crate::auth::LoginFlow::wait`] for tokens.
 pub fn exchange<E: TokenEndpoint + ?Sized>(
     endpoint: &E,
@@ -258,6 +84,8 @@ pub struct Session {
     store: TokenStore,
     env: String,
     tokens: Option<StoredTokens>,
+    /// The tokens in memory are newer than the stored ones (a save failed).
+    unsaved: bool,
 }
 
 impl fmt::Debug for Session {
@@ -282,7 +110,12 @@ impl Session {
             }
             Err(e) => return Err(e),
         };
-        Ok(Session { store, env, tokens })
+        Ok(Session {
+            store,
+            env,
+            tokens,
+            unsaved: false,
+        })
     }
 
     pub fn env(&self) -> &str {
@@ -301,7 +134,9 @@ impl Session {
         self.tokens.is_some()
     }
 
-    /// Exchanges a login's code, stores and keeps the tokens.
+    /// Exchanges a login's code, keeps and stores the tokens. When only the
+    /// store fails ([`LoginError::Store`]), the session is logged in anyway
+    /// (for as long as OBS runs) and the save is tried again later.
     pub fn complete_login<E: TokenEndpoint + ?Sized>(
         &mut self,
         endpoint: &E,
@@ -312,10 +147,29 @@ impl Session {
         self.set_tokens(tokens).map_err(LoginError::Store)
     }
 
-    /// Stores and keeps `tokens` (after a login done elsewhere).
+    /// Keeps `tokens`, then stores them. Memory first: a refresh token the
+    /// server just rotated is the only one that still works, and must never
+    /// be lost because the store failed (a server with reuse detection would
+    /// revoke the whole family at the next refresh). A failed save is tried
+    /// again at the next [`Session::access_token`].
     pub fn set_tokens(&mut self, tokens: StoredTokens) -> Result<(), StoreError> {
-        self.store.save(&self.env, &tokens)?;
         self.tokens = Some(tokens);
+        self.unsaved = true;
+        self.save_now()
+    }
+
+    /// True while the tokens in memory could not be stored.
+    pub fn has_unsaved_tokens(&self) -> bool {
+        self.unsaved && self.tokens.is_some()
+    }
+
+    fn save_now(&mut self) -> Result<(), StoreError> {
+        let Some(t) = &self.tokens else {
+            self.unsaved = false;
+            return Ok(());
+        };
+        self.store.save(&self.env, t)?;
+        self.unsaved = false;
         Ok(())
     }
 
@@ -330,6 +184,11 @@ impl Session {
 
     /// The access token, refreshed first when it is due (or expired).
     pub fn access_token<E: TokenEndpoint + ?Sized>(&mut self, endpoint: &E, now: u64) -> Result<Secret, SessionError> {
+        if self.unsaved {
+            if let Err(e) = self.save_now() {
+                log::warn!("session {}: the tokens still cannot be saved ({e})", self.env);
+            }
+        }
         let tokens = self
             .tokens
             .as_ref()
@@ -380,26 +239,36 @@ impl Session {
             Ok(grant) => {
                 let next = tokens.refreshed(grant, now);
                 let access = next.access_token.clone();
-                self.set_tokens(next)?;
                 log::info!("session {}: access token refreshed", self.env);
+                if let Err(e) = self.set_tokens(next) {
+                    // Kept in memory (set_tokens): this run goes on with them.
+                    log::warn!(
+                        "session {}: the refreshed tokens could not be saved ({e}); kept in memory, saving again later",
+                        self.env
+                    );
+                }
                 Ok(access)
             }
             Err(TokenError::Rejected { error, description }) => {
                 Err(self.login_required(LoginRequired::RefreshRejected { error, description }))
             }
-            Err(TokenError::Unavailable(why)) => Err(SessionError::Unavailable(why)),
+            Err(TokenError::Unavailable(why) | TokenError::UntrustedCertificate(why)) => {
+                Err(SessionError::Unavailable(why))
+            }
         }
     }
 
     /// Logout: forgets the tokens locally (deletes them from the store).
     pub fn logout(&mut self) -> Result<(), StoreError> {
         self.tokens = None;
+        self.unsaved = false;
         self.store.delete(&self.env)
     }
 
     fn login_required(&mut self, why: LoginRequired) -> SessionError {
         log::warn!("session {}: login required ({why:?})", self.env);
         self.tokens = None;
+        self.unsaved = false;
         if let Err(e) = self.store.delete(&self.env) {
             log::warn!("session {}: could not delete stored tokens: {e}", self.env);
         }
@@ -410,47 +279,8 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::record::TokenGrant;
     use std::cell::RefCell;
-    use std::time::Duration;
-
-    #[test]
-    fn margin_is_min_of_60s_and_10_percent() {
-        assert_eq!(refresh_margin(3600), 60);
-        assert_eq!(refresh_margin(600), 60);
-        assert_eq!(refresh_margin(599), 59);
-        assert_eq!(refresh_margin(300), 30);
-        assert_eq!(refresh_margin(10), 1);
-        assert_eq!(refresh_margin(5), 0);
-        assert_eq!(refresh_margin(0), 0);
-    }
-
-    #[test]
-    fn due_times() {
-        let now = 1_700_000_000;
-        let exp = expires_at(now, 3600);
-        assert_eq!(exp, now + 3600);
-        assert_eq!(refresh_due_at(Some(now), exp), exp - 60);
-        assert_eq!(refresh_due_at(Some(now), now + 100), now + 90);
-        assert_eq!(refresh_due_at(None, exp), exp - 60);
-        // issue time after expiry (clock jumped): treat as unknown
-        assert_eq!(refresh_due_at(Some(exp + 5), exp), exp - 60);
-        assert!(!needs_refresh(now, Some(now), Some(exp)));
-        assert!(!needs_refresh(exp - 61, Some(now), Some(exp)));
-        assert!(needs_refresh(exp - 60, Some(now), Some(exp)));
-        assert!(needs_refresh(exp + 1000, Some(now), Some(exp)));
-        assert!(!needs_refresh(u64::MAX, Some(now), None));
-        assert_eq!(secs_until_refresh(now, Some(now), Some(exp)), Some(3540));
-        assert_eq!(secs_until_refresh(exp, Some(now), Some(exp)), Some(0));
-        assert_eq!(secs_until_refresh(now, Some(now), None), None);
-        assert_eq!(expires_at(u64::MAX - 1, 10), u64::MAX);
-    }
-
-    #[test]
-    fn unix_seconds_of_system_time() {
-        assert_eq!(unix_seconds(UNIX_EPOCH + Duration::from_secs(42)), 42);
-        assert_eq!(unix_seconds(UNIX_EPOCH - Duration::from_secs(1)), 0);
-        assert!(now_unix() > 1_600_000_000);
-    }
 
     fn grant(access: &str, refresh: Option<&str>, expires_in: Option<u64>) -> TokenGrant {
         TokenGrant {
@@ -460,35 +290,6 @@ mod tests {
             scope: None,
             token_type: Some("Bearer".into()),
         }
-    }
-
-    #[test]
-    fn record_from_grant_and_refresh_keeps_old_values() {
-        let g: TokenGrant = serde_json::from_str(
-            r#"{"access_token":"a1","refresh_token":"r1","expires_in":3600,
-                "scope":"stream:key user:read","token_type":"Bearer","extra":1}"#,
-        )
-        .unwrap();
-        let mut t = StoredTokens::from_grant(g, 1000);
-        assert_eq!(t.expires_at, Some(4600));
-        assert_eq!(t.obtained_at, Some(1000));
-        t.account_name = Some("alice".into());
-        let t2 = t.refreshed(grant("a2", None, Some(60)), 4000);
-        assert_eq!(t2.access_token.expose(), "a2");
-        assert_eq!(t2.refresh_token.as_ref().unwrap().expose(), "r1");
-        assert_eq!(t2.scope.as_deref(), Some("stream:key user:read"));
-        assert_eq!(t2.account_name.as_deref(), Some("alice"));
-        assert_eq!(t2.expires_at, Some(4060));
-        // JSON round trip, and Debug redacts
-        let json = serde_json::to_string(&t2).unwrap();
-        let back: StoredTokens = serde_json::from_str(&json).unwrap();
-        assert_eq!(back, t2);
-        let dbg = format!("{t2:?}");
-        assert!(!dbg.contains("a2") && !dbg.contains("r1"), "{dbg}");
-        // minimal record
-        let min: StoredTokens = serde_json::from_str(r#"{"access_token":"x"}"#).unwrap();
-        assert_eq!(min.refresh_token, None);
-        assert!(!min.needs_refresh(u64::MAX));
     }
 
     /// A scripted endpoint.
@@ -662,5 +463,64 @@ mod tests {
         assert!(!s.is_logged_in());
         assert!(!session(dir.path()).is_logged_in());
         s.logout().unwrap(); // idempotent
+    }
+
+    /// Regression: the rotated refresh token was lost when saving failed
+    /// (memory was updated only after the store write), so the next refresh
+    /// used the old, already rotated token — which a server with reuse
+    /// detection answers by revoking the whole family.
+    #[test]
+    fn a_rotated_refresh_token_survives_a_failed_save() {
+        use crate::auth::store::FakeKeyring;
+        use std::sync::atomic::Ordering;
+        use std::sync::Arc;
+        let dir = tempfile::tempdir().unwrap();
+        let fake = Arc::new(FakeKeyring::default());
+        let store = TokenStore::with_keyring(dir.path(), Box::new(fake.clone()));
+        let mut s = Session::open(store, "production").unwrap();
+        let ep = Fake::new(vec![
+            Ok(grant("a1", Some("r1"), Some(3600))),
+            Ok(grant("a2", Some("r2"), Some(3600))),
+        ]);
+        s.complete_login(&ep, &code("good"), 0).unwrap();
+        fake.refuse_writes.store(true, Ordering::SeqCst);
+        // The refresh itself succeeds although its result cannot be saved.
+        assert_eq!(s.refresh(&ep, 10).unwrap().expose(), "a1");
+        assert!(s.has_unsaved_tokens());
+        // The next refresh uses the rotated token, not the old one.
+        assert_eq!(s.refresh(&ep, 20).unwrap().expose(), "a2");
+        assert_eq!(*ep.refresh_calls.borrow(), vec!["r0", "r1"]);
+        // Once the store works again, the next call saves what memory has.
+        fake.refuse_writes.store(false, Ordering::SeqCst);
+        assert_eq!(s.access_token(&ep, 30).unwrap().expose(), "a2");
+        assert!(!s.has_unsaved_tokens());
+        let again = Session::open(
+            TokenStore::with_keyring(dir.path(), Box::new(fake.clone())),
+            "production",
+        )
+        .unwrap();
+        assert_eq!(again.tokens().unwrap().refresh_token.as_ref().unwrap().expose(), "r2");
+    }
+
+    #[test]
+    fn a_login_whose_tokens_cannot_be_saved_is_still_logged_in() {
+        use crate::auth::store::FakeKeyring;
+        use std::sync::atomic::Ordering;
+        use std::sync::Arc;
+        let dir = tempfile::tempdir().unwrap();
+        let fake = Arc::new(FakeKeyring::default());
+        fake.refuse_writes.store(true, Ordering::SeqCst);
+        let mut s = Session::open(
+            TokenStore::with_keyring(dir.path(), Box::new(fake.clone())),
+            "production",
+        )
+        .unwrap();
+        let ep = Fake::new(vec![]);
+        assert!(matches!(
+            s.complete_login(&ep, &code("good"), 0),
+            Err(LoginError::Store(_))
+        ));
+        assert!(s.is_logged_in());
+        assert!(s.has_unsaved_tokens());
     }
 }

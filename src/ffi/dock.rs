@@ -1,15 +1,34 @@
 //! Loads the Qt dock library that matches the Qt of the running OBS.
 //!
 //! One Rust build serves every OBS: `velora.so` links no Qt at all (OBS 28–31
-//! refuse modules that link the other Qt major), and next to it lie
+//! refuse modules that link the other Qt major), and the dock libraries
 //! `velora-dock-qt5.so` (OBS 29 on Debian 12) and `velora-dock-qt6.so` (OBS
-//! 30+). At FINISHED_LOADING the core asks the process which Qt it runs
+//! 30+) lie in the subdirectory `velora/` of the directory velora.so was
+//! loaded from. At FINISHED_LOADING the core asks the process which Qt it runs
 //! (`qVersion()`), dlopens the matching library and hands it the core API.
+//!
+//! Why a subdirectory: OBS loads every `*.so` of a module folder that has no
+//! `%module%` in its path (`/usr/lib/<multiarch>/obs-plugins`, Flatpak's
+//! `/app/plugins/lib/obs-plugins`, `OBS_PLUGINS_PATH`) as a module, but never
+//! looks into its subdirectories (libobs `find_modules_in_path`, 29.0–32.x).
+//! The same relative place works in every layout:
+//!
+//! | layout | velora.so | docks |
+//! |---|---|---|
+//! | per user | `~/.config/obs-studio/plugins/velora/bin/64bit/` | `…/bin/64bit/velora/` |
+//! | system, .deb | `/usr/lib/x86_64-linux-gnu/obs-plugins/` | `…/obs-plugins/velora/` |
+//! | Flatpak extension | `/app/plugins/lib/obs-plugins/` (merged symlink) | `…/obs-plugins/velora/` (merged symlink) |
+//!
+//! Architecture-dependent files do not belong under `/usr/share` (the data
+//! folder), so the docks stay under the library directory. Installs made
+//! before this layout kept the docks beside velora.so: that place is still
+//! tried second.
 
-use super::dock_api::{VeloraCoreApi, CORE_API};
+use super::dock_api::VeloraCoreApi;
+use super::dock_calls::CORE_API;
 use super::{cstr_to_string, cstring};
 use std::ffi::{c_char, c_void};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
 type LoadFn = unsafe extern "C" fn(*const VeloraCoreApi, u32) -> bool;
@@ -53,6 +72,18 @@ pub fn library_name(qt: u32) -> String {
     format!("velora-dock-qt{qt}.so")
 }
 
+/// The subdirectory of velora.so's directory that holds the dock libraries.
+pub const DOCK_SUBDIR: &str = "velora";
+
+/// Where the dock for `qt` may be, in the order tried: the `velora/`
+/// subdirectory, then beside velora.so (installs of earlier versions).
+pub fn library_candidates(module_dir: &Path, qt: u32) -> [PathBuf; 2] {
+    [
+        module_dir.join(DOCK_SUBDIR).join(library_name(qt)),
+        module_dir.join(library_name(qt)),
+    ]
+}
+
 /// Loads and starts the dock (UI thread, FINISHED_LOADING). Failing to load
 /// the dock leaves the plugin working (service, automation) and says why.
 pub fn load() {
@@ -64,10 +95,16 @@ pub fn load() {
         log::warn!("cannot locate the plugin directory: the dock is not loaded");
         return;
     };
-    let path = dir.join(library_name(qt));
-    if !path.exists() {
-        log::warn!("dock library {} is missing: the dock is not loaded", path.display());
+    let candidates = library_candidates(&dir, qt);
+    let Some(path) = candidates.iter().find(|p| p.exists()).cloned() else {
+        log::warn!(
+            "dock library {} is missing: the dock is not loaded",
+            candidates[0].display()
+        );
         return;
+    };
+    if path != candidates[0] {
+        log::info!("dock library found beside velora.so (layout of earlier versions)");
     }
     let c = cstring(&path.to_string_lossy());
     // SAFETY: dlopen of our own library; RTLD_LOCAL keeps its symbols private.
@@ -130,5 +167,28 @@ pub fn unload() {
             let f: UnloadFn = std::mem::transmute(f);
             f();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docks_are_looked_up_in_the_subdirectory_first() {
+        let c = library_candidates(Path::new("/usr/lib/x86_64-linux-gnu/obs-plugins"), 6);
+        assert_eq!(
+            c[0],
+            Path::new("/usr/lib/x86_64-linux-gnu/obs-plugins/velora/velora-dock-qt6.so")
+        );
+        assert_eq!(
+            c[1],
+            Path::new("/usr/lib/x86_64-linux-gnu/obs-plugins/velora-dock-qt6.so")
+        );
+        let c = library_candidates(Path::new("/home/u/.config/obs-studio/plugins/velora/bin/64bit"), 5);
+        assert_eq!(
+            c[0],
+            Path::new("/home/u/.config/obs-studio/plugins/velora/bin/64bit/velora/velora-dock-qt5.so")
+        );
     }
 }

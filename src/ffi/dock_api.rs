@@ -8,15 +8,20 @@
 //! and forwards clicks; it holds no logic and does no I/O. When the state
 //! changes, the core calls the dock's `velora_dock_notify()` from any thread;
 //! the dock re-reads the state on its UI thread (queued call).
+//!
+//! Every action returns a request id; the snapshot lists how the latest
+//! requests ended ([`VeloraRequestOutcome`]), so the dock shows the answer to
+//! the click it made and never takes a late answer to an earlier click for
+//! it.
+//!
+//! This file is the contract; `dock_snapshot` builds the state the dock
+//! reads, `dock_calls` answers its calls and exports `velora_core_api`
+//! (cbindgen reads this file and that one).
 
-use super::guard::ui_guard;
-use super::{cstring, module};
-use crate::status::{self, ErrorKind, Phase, Status};
-use crate::stream_config::Protocol;
-use std::ffi::{c_char, CStr, CString};
+use std::ffi::c_char;
 
 /// Bumped on any incompatible change of this file.
-pub const VELORA_DOCK_ABI_VERSION: u32 = 1;
+pub const VELORA_DOCK_ABI_VERSION: u32 = 4;
 
 /// Velora's title limit in Unicode characters (the dock's counter).
 /// (A literal so that cbindgen can write it; checked below.)
@@ -43,6 +48,8 @@ pub enum VeloraErrorKind {
     Invalid = 6,
     Login = 7,
     Other = 8,
+    /// The plugin paces its own requests: it goes ahead by itself.
+    Paced = 9,
 }
 
 #[repr(C)]
@@ -53,6 +60,20 @@ pub enum VeloraProtocol {
     Whip = 2,
 }
 
+/// What OBS's streaming service is, seen from Velora.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VeloraServiceMode {
+    /// The Velora service.
+    Velora = 0,
+    /// OBS's custom server pointing at Velora's ingest with the current key.
+    ViaCustom = 1,
+    /// Settings › Stream left the Velora service without its server.
+    Mangled = 2,
+    /// Another service (the streamer's choice).
+    Other = 3,
+}
+
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum VeloraEnvironment {
@@ -61,11 +82,91 @@ pub enum VeloraEnvironment {
     Custom = 2,
 }
 
+/// Where a category's picture stands.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VeloraThumbState {
+    /// The category has no picture: show the placeholder.
+    None = 0,
+    /// Being fetched: the placeholder meanwhile.
+    Loading = 1,
+    /// `image_path` is a checked picture (PNG, JPEG, GIF or WebP, at most
+    /// `VELORA_THUMB_MAX_SIDE` pixels a side and `VELORA_THUMB_MAX_PIXELS`
+    /// in all, `VELORA_THUMB_MAX_BYTES` bytes).
+    Ready = 2,
+    /// Could not be fetched or failed the checks: the placeholder.
+    Failed = 3,
+}
+
 /// One category of the picker. Strings are owned by the state snapshot.
 #[repr(C)]
 pub struct VeloraCategory {
     pub slug: *const c_char,
     pub name: *const c_char,
+    pub thumb_state: VeloraThumbState,
+    /// The cached picture file when `thumb_state` is Ready, else empty.
+    pub image_path: *const c_char,
+}
+
+/// The limits every Ready picture was checked against (the dock checks
+/// again before decoding). Literals for cbindgen; checked below.
+pub const VELORA_THUMB_MAX_BYTES: u32 = 524288;
+pub const VELORA_THUMB_MAX_SIDE: u32 = 1024;
+pub const VELORA_THUMB_MAX_PIXELS: u32 = 1048576;
+const _: () = assert!(VELORA_THUMB_MAX_BYTES as usize == crate::session::THUMB_MAX_BYTES);
+const _: () = assert!(VELORA_THUMB_MAX_SIDE == crate::session::THUMB_MAX_SIDE);
+const _: () = assert!(VELORA_THUMB_MAX_PIXELS as u64 == crate::session::THUMB_MAX_PIXELS);
+
+/// How one of the dock's requests ended. `message` is what to tell the
+/// streamer (a confirmation, or why it failed); owned by the snapshot.
+#[repr(C)]
+pub struct VeloraRequestOutcome {
+    pub id: u64,
+    pub ok: bool,
+    pub message: *const c_char,
+}
+
+/// A reading of the UI thread's clock and CPU usage, taken by `ui_mark`
+/// before the dock's own work and handed back to `report_ui_time` after it.
+/// Opaque to the dock. `valid` is false when the reading failed.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VeloraUiMark {
+    pub valid: bool,
+    pub has_usage: bool,
+    pub at_micros: u64,
+    pub cpu_micros: u64,
+    pub waits: u64,
+    pub has_queued: bool,
+    pub queued_micros: u64,
+}
+
+impl From<Option<crate::metrics::Mark>> for VeloraUiMark {
+    fn from(m: Option<crate::metrics::Mark>) -> Self {
+        let usage = m.and_then(|m| m.usage);
+        VeloraUiMark {
+            valid: m.is_some(),
+            has_usage: usage.is_some(),
+            at_micros: m.map_or(0, |m| m.at_micros),
+            cpu_micros: usage.map_or(0, |u| u.cpu_micros),
+            waits: usage.map_or(0, |u| u.waits),
+            has_queued: usage.is_some_and(|u| u.queued_micros.is_some()),
+            queued_micros: usage.and_then(|u| u.queued_micros).unwrap_or(0),
+        }
+    }
+}
+
+impl VeloraUiMark {
+    pub(super) fn to_mark(self) -> Option<crate::metrics::Mark> {
+        self.valid.then_some(crate::metrics::Mark {
+            at_micros: self.at_micros,
+            usage: self.has_usage.then_some(crate::metrics::ThreadUsage {
+                cpu_micros: self.cpu_micros,
+                waits: self.waits,
+                queued_micros: self.has_queued.then_some(self.queued_micros),
+            }),
+        })
+    }
 }
 
 /// A snapshot of everything the dock renders. Every string is UTF-8, never
@@ -103,9 +204,27 @@ pub struct VeloraDockState {
     pub notice_text: *const c_char,
     pub categories: *const VeloraCategory,
     pub category_count: usize,
+    /// The dock request being worked on (0: none).
+    pub running_request: u64,
+    /// The latest finished requests, oldest first.
+    pub requests: *const VeloraRequestOutcome,
+    pub request_count: usize,
+    /// Seconds until a waiting login gives up; -1 when none waits.
+    pub login_secs_left: i64,
+    /// Seconds since OBS's stream key was last compared with Velora's; -1
+    /// when it has not been (this run, this profile).
+    pub key_checked_secs_ago: i64,
+    /// A check younger than this counts as recent (the checklist).
+    pub key_check_max_age_secs: i64,
+    /// What OBS's streaming service is.
+    pub service_mode: VeloraServiceMode,
+    /// What to say about it when it is not plainly the Velora service
+    /// (localized); empty when there is nothing to say.
+    pub service_note: *const c_char,
 }
 
-/// The table of core functions the dock may call (UI thread only, none blocks).
+/// The table of core functions the dock may call (UI thread only, none
+/// blocks). Actions return the request's id (see [`VeloraRequestOutcome`]).
 #[repr(C)]
 pub struct VeloraCoreApi {
     pub abi_version: u32,
@@ -113,270 +232,72 @@ pub struct VeloraCoreApi {
     pub text: extern "C" fn(key: *const c_char) -> *const c_char,
     pub state_get: extern "C" fn() -> *mut VeloraDockState,
     pub state_free: extern "C" fn(state: *mut VeloraDockState),
-    pub login: extern "C" fn(),
-    pub cancel_login: extern "C" fn(),
+    pub login: extern "C" fn() -> u64,
+    pub cancel_login: extern "C" fn() -> u64,
     /// Logs out; `restore_previous` also puts back the streaming service the
     /// user had before Velora.
-    pub logout: extern "C" fn(restore_previous: bool),
+    pub logout: extern "C" fn(restore_previous: bool) -> u64,
     /// Fetches the ingest settings and makes Velora OBS's streaming service.
-    pub use_velora: extern "C" fn(protocol: VeloraProtocol),
-    pub restore_previous: extern "C" fn(),
+    pub use_velora: extern "C" fn(protocol: VeloraProtocol) -> u64,
+    pub restore_previous: extern "C" fn() -> u64,
     /// NULL leaves a field as it is; tags are comma-separated.
-    pub update_stream_info: extern "C" fn(title: *const c_char, category_slug: *const c_char, tags: *const c_char),
+    pub update_stream_info:
+        extern "C" fn(title: *const c_char, category_slug: *const c_char, tags: *const c_char) -> u64,
     /// Only after the user confirmed.
-    pub regenerate_key: extern "C" fn(),
+    pub regenerate_key: extern "C" fn() -> u64,
     /// The full stream key, only when the user asked to reveal it; free with `string_free`.
     pub reveal_key: extern "C" fn() -> *mut c_char,
     pub string_free: extern "C" fn(s: *mut c_char),
-    pub set_environment: extern "C" fn(env: VeloraEnvironment, custom_url: *const c_char),
-    pub refresh_categories: extern "C" fn(),
+    pub set_environment: extern "C" fn(env: VeloraEnvironment, custom_url: *const c_char) -> u64,
+    pub refresh_categories: extern "C" fn() -> u64,
     /// The dock became visible / hidden (live polling runs only while useful).
     pub dock_visible: extern "C" fn(visible: bool),
     /// True the first time the plugin ever runs (show the dock once).
     pub first_run: extern "C" fn() -> bool,
+    /// Compares OBS's stream key with Velora's now (the checklist's *Check*).
+    pub check_key: extern "C" fn() -> u64,
+    /// Taken before the dock's own work on the UI thread (rendering a
+    /// snapshot, decoding a picture)...
+    pub ui_mark: extern "C" fn() -> VeloraUiMark,
+    /// ...and handed back after it: how long that work held the thread is
+    /// counted in `GetStatus.uiThreadMaxMs`, like the core's own calls.
+    /// `what` names the work in the log when it took longer than a frame.
+    pub report_ui_time: extern "C" fn(since: VeloraUiMark, what: *const c_char),
+    /// OBS's Settings dialog or auto-configuration wizard closed: the core
+    /// reads the streaming service again now.
+    pub settings_closed: extern "C" fn(),
 }
 
-/// Keeps the snapshot's strings alive next to the C struct. `repr(C)` with
-/// `state` first, so a pointer to `Owned` is a pointer to its state.
-#[repr(C)]
-struct Owned {
-    state: VeloraDockState,
-    _strings: Vec<CString>,
-    _cats: Vec<VeloraCategory>,
-}
+#[cfg(test)]
+mod tests {
+    use super::VeloraUiMark;
+    use crate::metrics::{Mark, ThreadUsage};
 
-fn build(s: &Status) -> Box<Owned> {
-    let mut strings: Vec<CString> = Vec::new();
-    let mut keep = |v: &str| -> *const c_char {
-        let c = cstring(v);
-        let p = c.as_ptr();
-        strings.push(c);
-        p
-    };
-    let cats: Vec<VeloraCategory> = s
-        .categories
-        .iter()
-        .map(|c| VeloraCategory {
-            slug: keep(&c.slug),
-            name: keep(&c.name),
-        })
-        .collect();
-    let (error_kind, error_text, retry) = match &s.last_error {
-        None => (VeloraErrorKind::None, keep(""), -1),
-        Some(e) => (
-            match e.kind {
-                ErrorKind::SessionExpired => VeloraErrorKind::SessionExpired,
-                ErrorKind::MissingPermission => VeloraErrorKind::MissingPermission,
-                ErrorKind::StreamingDisabled => VeloraErrorKind::StreamingDisabled,
-                ErrorKind::RateLimited => VeloraErrorKind::RateLimited,
-                ErrorKind::Network => VeloraErrorKind::Network,
-                ErrorKind::Invalid => VeloraErrorKind::Invalid,
-                ErrorKind::Login => VeloraErrorKind::Login,
-                ErrorKind::Other => VeloraErrorKind::Other,
-            },
-            keep(&e.message),
-            e.retry_in_secs.map_or(-1, |v| v as i64),
-        ),
-    };
-    let env = crate::session::environment_choice();
-    let state = VeloraDockState {
-        phase: match s.phase {
-            Phase::LoggedOut => VeloraPhase::LoggedOut,
-            Phase::LoggingIn => VeloraPhase::LoggingIn,
-            Phase::Ready => VeloraPhase::Ready,
-        },
-        busy: s.busy,
-        account: keep(s.account.as_deref().unwrap_or("")),
-        login_url: keep(s.login_url.as_deref().unwrap_or("")),
-        environment: match env.0 {
-            crate::config::Environment::Production => VeloraEnvironment::Production,
-            crate::config::Environment::Sandbox => VeloraEnvironment::Sandbox,
-            crate::config::Environment::Custom => VeloraEnvironment::Custom,
-        },
-        custom_url: keep(&env.1),
-        api_base_url: keep(&s.api_base_url),
-        is_live: s.is_live,
-        viewer_count: s.viewer_count,
-        started_at_unix: s
-            .started_at
-            .as_deref()
-            .and_then(crate::timefmt::parse_rfc3339_unix)
-            .unwrap_or(0),
-        service_active: s.service_active,
-        can_restore: s.can_restore,
-        pending_apply: s.pending_apply,
-        protocol: match s.protocol {
-            Protocol::Rtmp => VeloraProtocol::Rtmp,
-            Protocol::Srt => VeloraProtocol::Srt,
-            Protocol::Whip => VeloraProtocol::Whip,
-        },
-        whip_supported: Protocol::Whip.supported_on(super::obs_version()),
-        title: keep(s.title.as_deref().unwrap_or("")),
-        category_slug: keep(s.category_slug.as_deref().unwrap_or("")),
-        tags: keep(&s.tags.join(", ")),
-        info_generation: s.info_generation,
-        key_hint: keep(s.key_hint.as_deref().unwrap_or("")),
-        error_kind,
-        error_text,
-        retry_in_secs: retry,
-        notice_text: keep(s.notice.as_deref().unwrap_or("")),
-        categories: std::ptr::null(),
-        category_count: cats.len(),
-    };
-    let mut owned = Box::new(Owned {
-        state,
-        _strings: strings,
-        _cats: cats,
-    });
-    owned.state.categories = if owned._cats.is_empty() {
-        std::ptr::null()
-    } else {
-        owned._cats.as_ptr()
-    };
-    owned
-}
-
-/// # Safety
-/// `p` is NULL or a NUL-terminated string valid for the call.
-unsafe fn opt_str(p: *const c_char) -> Option<String> {
-    if p.is_null() {
-        None
-    } else {
-        // SAFETY: per the function's contract.
-        Some(unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
-    }
-}
-
-extern "C" fn api_text(key: *const c_char) -> *const c_char {
-    // SAFETY: the dock passes a NUL-terminated key (or NULL, which is returned as is).
-    ui_guard("dock.text", key, || unsafe { module::obs_module_text(key) })
-}
-
-extern "C" fn api_state_get() -> *mut VeloraDockState {
-    ui_guard("dock.state_get", std::ptr::null_mut(), || {
-        let owned = build(&status::snapshot());
-        // `state` is the first field of the boxed Owned: the pointer to it is
-        // the pointer to the box, which state_free turns back into a Box.
-        Box::into_raw(owned) as *mut VeloraDockState
-    })
-}
-
-extern "C" fn api_state_free(state: *mut VeloraDockState) {
-    ui_guard("dock.state_free", (), || {
-        if !state.is_null() {
-            // SAFETY: `state` came from api_state_get: a Box<Owned> pointer
-            // (repr(C), state first) cast to its first field, cast back here.
-            drop(unsafe { Box::from_raw(state as *mut Owned) });
-        }
-    })
-}
-
-extern "C" fn api_login() {
-    ui_guard("dock.login", (), crate::session::login)
-}
-
-extern "C" fn api_cancel_login() {
-    ui_guard("dock.cancel_login", (), crate::session::cancel_login)
-}
-
-extern "C" fn api_logout(restore_previous: bool) {
-    ui_guard("dock.logout", (), || crate::session::logout(restore_previous))
-}
-
-extern "C" fn api_use_velora(protocol: VeloraProtocol) {
-    let p = match protocol {
-        VeloraProtocol::Rtmp => Protocol::Rtmp,
-        VeloraProtocol::Srt => Protocol::Srt,
-        VeloraProtocol::Whip => Protocol::Whip,
-    };
-    ui_guard("dock.use_velora", (), || crate::session::apply_setup_async(Some(p)))
-}
-
-extern "C" fn api_restore_previous() {
-    ui_guard("dock.restore_previous", (), crate::session::restore_previous_async)
-}
-
-extern "C" fn api_update_stream_info(title: *const c_char, category_slug: *const c_char, tags: *const c_char) {
-    ui_guard("dock.update_stream_info", (), || {
-        // SAFETY: the dock passes NULL or valid strings for the call.
-        let (t, c, g) = unsafe { (opt_str(title), opt_str(category_slug), opt_str(tags)) };
-        crate::session::set_stream_info_async(t, c, g.map(|g| crate::stream_config::split_tags(&g)));
-    })
-}
-
-extern "C" fn api_regenerate_key() {
-    ui_guard("dock.regenerate_key", (), crate::session::regenerate_key_async)
-}
-
-extern "C" fn api_reveal_key() -> *mut c_char {
-    ui_guard(
-        "dock.reveal_key",
-        std::ptr::null_mut(),
-        || match crate::session::reveal_key() {
-            Some(k) => cstring(k.expose()).into_raw(),
-            None => std::ptr::null_mut(),
-        },
-    )
-}
-
-extern "C" fn api_string_free(s: *mut c_char) {
-    ui_guard("dock.string_free", (), || {
-        if !s.is_null() {
-            // SAFETY: `s` came from CString::into_raw in api_reveal_key.
-            drop(unsafe { CString::from_raw(s) });
-        }
-    })
-}
-
-extern "C" fn api_set_environment(env: VeloraEnvironment, custom_url: *const c_char) {
-    ui_guard("dock.set_environment", (), || {
-        // SAFETY: NULL or a valid string for the call.
-        let url = unsafe { opt_str(custom_url) }.unwrap_or_default();
-        let e = match env {
-            VeloraEnvironment::Production => crate::config::Environment::Production,
-            VeloraEnvironment::Sandbox => crate::config::Environment::Sandbox,
-            VeloraEnvironment::Custom => crate::config::Environment::Custom,
+    #[test]
+    fn a_ui_mark_comes_back_as_it_went() {
+        let with = Mark {
+            at_micros: 7,
+            usage: Some(ThreadUsage {
+                cpu_micros: 5,
+                waits: 3,
+                queued_micros: Some(11),
+            }),
         };
-        crate::session::set_environment(e, &url);
-    })
-}
-
-extern "C" fn api_refresh_categories() {
-    ui_guard("dock.refresh_categories", (), crate::session::refresh_categories_async)
-}
-
-extern "C" fn api_dock_visible(visible: bool) {
-    ui_guard("dock.dock_visible", (), || crate::session::set_dock_visible(visible))
-}
-
-extern "C" fn api_first_run() -> bool {
-    ui_guard("dock.first_run", false, crate::session::take_first_run)
-}
-
-/// The table handed to the dock.
-pub static CORE_API: VeloraCoreApi = VeloraCoreApi {
-    abi_version: VELORA_DOCK_ABI_VERSION,
-    text: api_text,
-    state_get: api_state_get,
-    state_free: api_state_free,
-    login: api_login,
-    cancel_login: api_cancel_login,
-    logout: api_logout,
-    use_velora: api_use_velora,
-    restore_previous: api_restore_previous,
-    update_stream_info: api_update_stream_info,
-    regenerate_key: api_regenerate_key,
-    reveal_key: api_reveal_key,
-    string_free: api_string_free,
-    set_environment: api_set_environment,
-    refresh_categories: api_refresh_categories,
-    dock_visible: api_dock_visible,
-    first_run: api_first_run,
-};
-
-/// The symbol the dock library is looked up by; cbindgen emits it so the
-/// header names the whole contract in one place.
-#[no_mangle]
-pub extern "C" fn velora_core_api() -> *const VeloraCoreApi {
-    ui_guard("velora_core_api", &CORE_API, || &CORE_API)
+        let unqueued = Mark {
+            at_micros: 8,
+            usage: Some(ThreadUsage {
+                cpu_micros: 5,
+                waits: 3,
+                queued_micros: None,
+            }),
+        };
+        let without = Mark {
+            at_micros: 9,
+            usage: None,
+        };
+        assert_eq!(VeloraUiMark::from(Some(with)).to_mark(), Some(with));
+        assert_eq!(VeloraUiMark::from(Some(without)).to_mark(), Some(without));
+        assert_eq!(VeloraUiMark::from(Some(unqueued)).to_mark(), Some(unqueued));
+        assert_eq!(VeloraUiMark::from(None).to_mark(), None);
+    }
 }

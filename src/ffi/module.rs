@@ -1,120 +1,22 @@
-//! The exports OBS looks for in a module: what `OBS_DECLARE_MODULE()` and
-//! `OBS_MODULE_USE_DEFAULT_LOCALE("velora", "en-US")` define in C, plus
-//! load/post_load/unload, name and description.
+//! The module's life: `obs_module_load` / `post_load` / `unload`, its name
+//! and version, and the [`Host`] the session sees OBS through.
 //!
 //! `obs_module_load` only registers and returns: no network, no keyring, no
 //! thread. The worker starts on FINISHED_LOADING (see `frontend`).
 
-use super::guard::guard;
-use super::{cstr_to_string, cstring, sys};
-use std::ffi::{c_char, CStr};
-use std::sync::atomic::{AtomicPtr, Ordering};
-
-static MODULE: AtomicPtr<sys::obs_module_t> = AtomicPtr::new(std::ptr::null_mut());
-static LOOKUP: AtomicPtr<sys::lookup_t> = AtomicPtr::new(std::ptr::null_mut());
-
-#[no_mangle]
-pub extern "C" fn obs_module_set_pointer(module: *mut sys::obs_module_t) {
-    guard("obs_module_set_pointer", (), || MODULE.store(module, Ordering::SeqCst))
-}
-
-#[no_mangle]
-pub extern "C" fn obs_current_module() -> *mut sys::obs_module_t {
-    guard("obs_current_module", std::ptr::null_mut(), || {
-        MODULE.load(Ordering::SeqCst)
-    })
-}
+use super::{frontend, frontend_api, locale, stream_service};
+use crate::cancel::Cancel;
+use crate::guard::guard;
+use crate::host::{CurrentService, Host};
+use crate::stream_config::ServiceSettings;
+use std::ffi::c_char;
+use std::sync::Arc;
 
 #[no_mangle]
 pub extern "C" fn obs_module_ver() -> u32 {
     guard("obs_module_ver", crate::version::MODULE_API_VERSION, || {
         crate::version::MODULE_API_VERSION
     })
-}
-
-/// # Safety
-/// Called by libobs with NULL or a NUL-terminated locale name.
-#[no_mangle]
-pub unsafe extern "C" fn obs_module_set_locale(locale: *const c_char) {
-    guard("obs_module_set_locale", (), || {
-        // SAFETY: the module pointer is set by OBS before any locale call; the
-        // returned lookup is ours until destroyed.
-        let new = unsafe { sys::obs_module_load_locale(obs_current_module(), c"en-US".as_ptr(), locale) };
-        let old = LOOKUP.swap(new, Ordering::SeqCst);
-        if !old.is_null() {
-            // SAFETY: `old` was created by obs_module_load_locale and is no longer reachable.
-            unsafe { sys::text_lookup_destroy(old) };
-        }
-    })
-}
-
-#[no_mangle]
-pub extern "C" fn obs_module_free_locale() {
-    guard("obs_module_free_locale", (), || {
-        let old = LOOKUP.swap(std::ptr::null_mut(), Ordering::SeqCst);
-        if !old.is_null() {
-            // SAFETY: as in obs_module_set_locale.
-            unsafe { sys::text_lookup_destroy(old) };
-        }
-    })
-}
-
-/// # Safety
-/// `val` is NULL or a NUL-terminated key.
-#[no_mangle]
-pub unsafe extern "C" fn obs_module_text(val: *const c_char) -> *const c_char {
-    guard("obs_module_text", val, || {
-        let mut out = val;
-        let lookup = LOOKUP.load(Ordering::SeqCst);
-        if !lookup.is_null() && !val.is_null() {
-            // SAFETY: valid lookup and key; `out` receives a string owned by the lookup.
-            unsafe { sys::text_lookup_getstr(lookup, val, &mut out) };
-        }
-        out
-    })
-}
-
-/// # Safety
-/// `val` is NULL or a NUL-terminated key; `out` is NULL or writable.
-#[no_mangle]
-pub unsafe extern "C" fn obs_module_get_string(val: *const c_char, out: *mut *const c_char) -> bool {
-    guard("obs_module_get_string", false, || {
-        let lookup = LOOKUP.load(Ordering::SeqCst);
-        if lookup.is_null() || val.is_null() || out.is_null() {
-            return false;
-        }
-        // SAFETY: valid lookup, key and out pointer.
-        unsafe { sys::text_lookup_getstr(lookup, val, out) }
-    })
-}
-
-/// A localized string as a C pointer owned by the locale table (valid until
-/// the locale changes, like every `obs_module_text` result).
-pub fn text(key: &CStr) -> *const c_char {
-    // SAFETY: a valid NUL-terminated key.
-    unsafe { obs_module_text(key.as_ptr()) }
-}
-
-/// A localized string, copied. Falls back to the key itself.
-pub fn text_string(key: &str) -> String {
-    let k = cstring(key);
-    // SAFETY: a valid key; obs_module_text returns either it or a lookup-owned string.
-    unsafe { cstr_to_string(obs_module_text(k.as_ptr())) }
-}
-
-/// `obs_module_config_path(file)`: the plugin's own config directory.
-pub fn config_path(file: &str) -> Option<std::path::PathBuf> {
-    let f = cstring(file);
-    // SAFETY: module pointer is valid after load; the result is bmalloc'ed and freed here.
-    unsafe {
-        let p = sys::obs_module_get_config_path(obs_current_module(), f.as_ptr());
-        if p.is_null() {
-            return None;
-        }
-        let s = cstr_to_string(p);
-        sys::bfree(p as *mut _);
-        Some(std::path::PathBuf::from(s))
-    }
 }
 
 #[no_mangle]
@@ -129,19 +31,96 @@ pub extern "C" fn obs_module_description() -> *const c_char {
     guard("obs_module_description", DESCRIPTION.as_ptr(), || DESCRIPTION.as_ptr())
 }
 
+/// [`Host`] over libobs and the frontend API.
+pub struct ObsHost;
+
+impl Host for ObsHost {
+    fn obs_version(&self) -> u32 {
+        super::obs_version()
+    }
+
+    fn obs_version_string(&self) -> String {
+        super::obs_version_string()
+    }
+
+    fn current_service(&self) -> Option<CurrentService> {
+        stream_service::current()
+    }
+
+    fn refresh_service(&self) {
+        stream_service::queue_refresh();
+    }
+
+    fn emit_event(&self, name: &str, data: serde_json::Value) {
+        super::websocket::emit(name, &data);
+    }
+
+    fn streaming_active(&self) -> bool {
+        frontend_api::streaming_active()
+    }
+
+    fn config_dir(&self) -> Option<std::path::PathBuf> {
+        locale::config_path("")
+    }
+
+    fn apply_velora_service(&self, settings: &ServiceSettings, cancel: &Cancel) -> Result<(), String> {
+        stream_service::apply(settings, cancel)
+    }
+
+    fn replace_with_velora_service(&self, settings: &ServiceSettings, cancel: &Cancel) -> Result<(), String> {
+        stream_service::replace(settings, cancel)
+    }
+
+    fn previous_service(&self) -> Option<(String, String)> {
+        stream_service::previous()
+    }
+
+    fn restore_previous_service(&self, cancel: &Cancel) -> Result<(), String> {
+        stream_service::restore(cancel)
+    }
+}
+
 #[no_mangle]
 pub extern "C" fn obs_module_load() -> bool {
     guard("obs_module_load", false, || {
         super::log::install();
         let v = super::obs_version();
+        if !crate::version::is_supported(v) {
+            // velora.so names no libobs, so the loader cannot stop an older OBS.
+            log::error!(
+                "obs-velora {} needs OBS {} or newer; this is OBS {} (libobs {}): not loading",
+                crate::version::PLUGIN_VERSION,
+                crate::version::display(crate::version::MIN_OBS_VERSION),
+                super::obs_version_string(),
+                crate::version::display(v)
+            );
+            return false;
+        }
+        if super::service::already_registered() {
+            let here = super::dock::module_dir()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default();
+            log::error!(
+                "another copy of obs-velora is already loaded (OBS found the plugin in two places); \
+                 the one in {here} is not loaded. Keep one install: the system package, the \
+                 per-user copy or the Flatpak extension"
+            );
+            return false;
+        }
         log::info!(
-            "loading obs-velora {} (OBS {} / libobs {})",
+            "loading obs-velora {} (OBS {} / libobs {}) from {}",
             crate::version::PLUGIN_VERSION,
             super::obs_version_string(),
-            crate::version::display(v)
+            crate::version::display(v),
+            super::dock::module_dir()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default()
         );
+        crate::text::set_lookup(Some(locale::text_string));
+        crate::metrics::set_thread_usage(Some(super::thread_usage));
+        super::ui::open();
         super::service::register(v);
-        crate::core::init(Box::new(super::frontend::ObsHost));
+        crate::host::install(Some(Arc::new(ObsHost)));
         true
     })
 }
@@ -150,18 +129,25 @@ pub extern "C" fn obs_module_load() -> bool {
 pub extern "C" fn obs_module_post_load() {
     guard("obs_module_post_load", (), || {
         super::websocket::register();
-        super::frontend::attach();
+        frontend::attach();
     })
 }
 
 #[no_mangle]
 pub extern "C" fn obs_module_unload() {
     guard("obs_module_unload", (), || {
-        super::frontend::detach();
+        frontend::detach();
         super::websocket::unregister();
         crate::session::finish();
         crate::status::clear_listeners();
-        crate::core::shutdown();
-        log::info!("unloaded");
+        crate::host::install(None);
+        stream_service::forget();
+        crate::text::set_lookup(None);
+        let left = crate::threads::live();
+        if left.is_empty() {
+            log::info!("unloaded; no thread of ours is running");
+        } else {
+            log::warn!("unloaded; threads of ours still running: {}", left.join(", "));
+        }
     })
 }

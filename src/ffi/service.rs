@@ -6,10 +6,10 @@
 //! the size the *running* libobs knows: 184 bytes before 29.1, 216 from 29.1.
 
 use super::data::DataRef;
-use super::guard::guard;
-use super::{cstring, sys};
+use super::settings_io::read_settings;
+use super::{cstring, locale, stream_service, sys};
+use crate::guard::guard;
 use crate::stream_config::{keys, Protocol, ServiceSettings, OBS_29_1, SERVICE_ID};
-use crate::Secret;
 use std::ffi::{c_char, c_void, CString};
 use std::sync::Mutex;
 
@@ -44,11 +44,15 @@ const CONNECT_SERVER_URL: u32 = 0;
 const CONNECT_STREAM_ID: u32 = 2;
 const CONNECT_BEARER_TOKEN: u32 = 10;
 
-/// C strings handed to OBS stay alive until the next `update` (or destroy),
-/// the same lifetime OBS's own services give them.
+/// The C strings handed to OBS. An output copies the server and key while
+/// it starts, on its own thread, and `update` may run at that very moment
+/// (a key changed on Velora, written in at STREAMING_STARTING): so a string
+/// handed out once stays alive until the service is destroyed — outputs
+/// hold a reference to the service while they use it. Only a change of
+/// server or key adds strings (a few bytes each).
 struct CStrings {
-    server: CString,
-    key: CString,
+    server: *const c_char,
+    key: *const c_char,
     protocol: &'static std::ffi::CStr,
     output_type: &'static std::ffi::CStr,
 }
@@ -56,7 +60,13 @@ struct CStrings {
 struct Inner {
     settings: ServiceSettings,
     c: CStrings,
+    /// Owns every server/key string ever handed out (see [`CStrings`]).
+    kept: Vec<CString>,
 }
+
+// SAFETY: the raw pointers in CStrings point into `kept`, which lives as
+// long as Inner and is only appended to; Inner is guarded by a Mutex.
+unsafe impl Send for Inner {}
 
 pub struct VeloraService {
     inner: Mutex<Inner>,
@@ -75,38 +85,29 @@ fn static_cstr(s: &'static str) -> &'static std::ffi::CStr {
     }
 }
 
-/// Reads the service settings from OBS's settings object.
-pub fn read_settings(data: DataRef<'_>) -> ServiceSettings {
-    let tags = data.get_string(keys::TAGS);
-    let opt = |k: &str| Some(data.get_string(k)).filter(|s| data.has_user_value(k) || !s.is_empty());
-    ServiceSettings {
-        server: data.get_string(keys::SERVER).trim().to_string(),
-        key: Secret::new(data.get_string(keys::KEY).trim()),
-        protocol: Protocol::parse(&data.get_string(keys::PROTOCOL)).unwrap_or_default(),
-        title: opt(keys::TITLE),
-        category_slug: opt(keys::CATEGORY_SLUG),
-        tags: if data.has_user_value(keys::TAGS) {
-            Some(crate::stream_config::split_tags(&tags))
-        } else {
-            None
-        },
+/// The pointer to a kept copy of `value`, adding one when it is new.
+fn keep(kept: &mut Vec<CString>, value: &str) -> *const c_char {
+    let c = cstring(value);
+    if let Some(k) = kept.iter().find(|k| **k == c) {
+        return k.as_ptr();
     }
+    kept.push(c);
+    kept.last().map_or(std::ptr::null(), |k| k.as_ptr())
 }
 
 impl VeloraService {
     fn new(settings: ServiceSettings) -> Self {
+        let mut kept = Vec::new();
+        let c = Self::cstrings(&mut kept, &settings);
         VeloraService {
-            inner: Mutex::new(Inner {
-                c: Self::cstrings(&settings),
-                settings,
-            }),
+            inner: Mutex::new(Inner { settings, c, kept }),
         }
     }
 
-    fn cstrings(s: &ServiceSettings) -> CStrings {
+    fn cstrings(kept: &mut Vec<CString>, s: &ServiceSettings) -> CStrings {
         CStrings {
-            server: cstring(&s.server),
-            key: cstring(s.key.expose()),
+            server: keep(kept, &s.server),
+            key: keep(kept, s.key.expose()),
             protocol: static_cstr(s.obs_protocol()),
             output_type: static_cstr(s.protocol.output_type()),
         }
@@ -114,7 +115,8 @@ impl VeloraService {
 
     fn update(&self, settings: ServiceSettings) {
         let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        g.c = Self::cstrings(&settings);
+        let g = &mut *g;
+        g.c = Self::cstrings(&mut g.kept, &settings);
         g.settings = settings;
     }
 
@@ -133,7 +135,7 @@ unsafe fn service<'a>(data: *mut c_void) -> Option<&'a VeloraService> {
 
 unsafe extern "C" fn get_name(_type_data: *mut c_void) -> *const c_char {
     guard("service.get_name", c"Velora".as_ptr(), || {
-        super::module::text(c"Velora.ServiceName")
+        locale::text(c"Velora.ServiceName")
     })
 }
 
@@ -143,6 +145,8 @@ unsafe extern "C" fn create(settings: *mut sys::obs_data_t, _svc: *mut sys::obs_
         let s = unsafe { DataRef::from_ptr(settings) }
             .map(read_settings)
             .unwrap_or_default();
+        // A new velora service may be about to become the profile's.
+        stream_service::queue_refresh();
         Box::into_raw(Box::new(VeloraService::new(s))) as *mut c_void
     })
 }
@@ -153,6 +157,8 @@ unsafe extern "C" fn destroy(data: *mut c_void) {
             // SAFETY: the pointer came from Box::into_raw in create; OBS calls
             // destroy exactly once.
             drop(unsafe { Box::from_raw(data as *mut VeloraService) });
+            // Settings › Stream, the wizard or a tool replaced our service.
+            stream_service::queue_refresh();
         }
     })
 }
@@ -166,8 +172,28 @@ unsafe extern "C" fn update(data: *mut c_void, settings: *mut sys::obs_data_t) {
         let new = read_settings(s);
         let old = svc.with(|i| i.settings.clone());
         svc.update(new.clone());
-        crate::core::on_service_settings_changed(&old, &new);
+        settings_changed(&old, &new);
     })
+}
+
+/// The service's `update` saw new settings: logged (never the key itself),
+/// the copy refreshed, the session told (it pushes edited stream info).
+fn settings_changed(old: &ServiceSettings, new: &ServiceSettings) {
+    if old.server != new.server || old.protocol != new.protocol || old.key != new.key {
+        log::info!(
+            "service settings changed: protocol {}, server {}, key {}",
+            new.protocol.as_str(),
+            if new.server.is_empty() { "(empty)" } else { "(set)" },
+            if new.key.is_empty() { "(empty)" } else { "(set)" }
+        );
+    }
+    if old != new {
+        stream_service::queue_refresh();
+        crate::session::event(crate::session::Event::ServiceSettingsChanged {
+            old: Box::new(old.clone()),
+            new: Box::new(new.clone()),
+        });
+    }
 }
 
 unsafe extern "C" fn get_defaults(settings: *mut sys::obs_data_t) {
@@ -181,11 +207,7 @@ unsafe extern "C" fn get_defaults(settings: *mut sys::obs_data_t) {
 }
 
 unsafe extern "C" fn get_properties(_data: *mut c_void) -> *mut sys::obs_properties_t {
-    guard(
-        "service.get_properties",
-        std::ptr::null_mut(),
-        super::frontend::service_properties,
-    )
+    guard("service.get_properties", std::ptr::null_mut(), service_properties)
 }
 
 unsafe extern "C" fn initialize(data: *mut c_void, _output: *mut sys::obs_output_t) -> bool {
@@ -193,7 +215,7 @@ unsafe extern "C" fn initialize(data: *mut c_void, _output: *mut sys::obs_output
         // SAFETY: pointer from create.
         let ok = unsafe { service(data) }.is_some_and(|s| s.with(|i| i.settings.can_connect()));
         if !ok {
-            log::warn!("{}", crate::core::text("Velora.Error.NotConfigured"));
+            log::warn!("{}", crate::text::tr("Velora.Error.NotConfigured"));
         }
         ok
     })
@@ -202,7 +224,7 @@ unsafe extern "C" fn initialize(data: *mut c_void, _output: *mut sys::obs_output
 unsafe extern "C" fn get_url(data: *mut c_void) -> *const c_char {
     guard("service.get_url", std::ptr::null(), || {
         // SAFETY: pointer from create; the string lives until the next update.
-        unsafe { service(data) }.map_or(std::ptr::null(), |s| s.with(|i| i.c.server.as_ptr()))
+        unsafe { service(data) }.map_or(std::ptr::null(), |s| s.with(|i| i.c.server))
     })
 }
 
@@ -213,7 +235,7 @@ unsafe extern "C" fn get_key(data: *mut c_void) -> *const c_char {
             s.with(|i| match i.settings.protocol {
                 // WHIP's URL carries the key; outputs must not append it.
                 Protocol::Whip => std::ptr::null(),
-                _ => i.c.key.as_ptr(),
+                _ => i.c.key,
             })
         })
     })
@@ -283,8 +305,8 @@ unsafe extern "C" fn get_connect_info(data: *mut c_void, kind: u32) -> *const c_
             return std::ptr::null();
         };
         svc.with(|i| match (kind, i.settings.protocol) {
-            (CONNECT_SERVER_URL, _) => i.c.server.as_ptr(),
-            (CONNECT_STREAM_ID, Protocol::Rtmp | Protocol::Srt) => i.c.key.as_ptr(),
+            (CONNECT_SERVER_URL, _) => i.c.server,
+            (CONNECT_STREAM_ID, Protocol::Rtmp | Protocol::Srt) => i.c.key,
             (CONNECT_BEARER_TOKEN, Protocol::Whip) => std::ptr::null(),
             _ => std::ptr::null(),
         })
@@ -297,10 +319,85 @@ unsafe extern "C" fn can_try_to_connect(data: *mut c_void) -> bool {
         let ok = unsafe { service(data) }.is_some_and(|s| s.with(|i| i.settings.can_connect()));
         if !ok {
             // 29.1+ asks this instead of `initialize` before starting.
-            log::warn!("{}", crate::core::text("Velora.Error.NotConfigured"));
+            log::warn!("{}", crate::text::tr("Velora.Error.NotConfigured"));
         }
         ok
     })
+}
+
+/// `obs_properties` of the `velora` service, so any UI that renders service
+/// properties (and obs-websocket clients) can edit it.
+pub fn service_properties() -> *mut sys::obs_properties_t {
+    let t = |k: &str| cstring(&locale::text_string(k));
+    // SAFETY: a fresh properties object; every string is copied by libobs.
+    unsafe {
+        let props = sys::obs_properties_create();
+        let k = cstring(keys::SERVER);
+        sys::obs_properties_add_text(
+            props,
+            k.as_ptr(),
+            t("Velora.Service.Server").as_ptr(),
+            sys::obs_text_type_OBS_TEXT_DEFAULT,
+        );
+        let k = cstring(keys::KEY);
+        sys::obs_properties_add_text(
+            props,
+            k.as_ptr(),
+            t("Velora.Service.StreamKey").as_ptr(),
+            sys::obs_text_type_OBS_TEXT_PASSWORD,
+        );
+        let k = cstring(keys::PROTOCOL);
+        let list = sys::obs_properties_add_list(
+            props,
+            k.as_ptr(),
+            t("Velora.Service.Protocol").as_ptr(),
+            sys::obs_combo_type_OBS_COMBO_TYPE_LIST,
+            sys::obs_combo_format_OBS_COMBO_FORMAT_STRING,
+        );
+        let v = super::obs_version();
+        for p in Protocol::ALL.into_iter().filter(|p| p.supported_on(v)) {
+            let name = t(&format!("Velora.Protocol.{}", p.as_str()));
+            let val = cstring(p.as_str());
+            sys::obs_property_list_add_string(list, name.as_ptr(), val.as_ptr());
+        }
+        let k = cstring(keys::TITLE);
+        let title = sys::obs_properties_add_text(
+            props,
+            k.as_ptr(),
+            t("Velora.Service.Title").as_ptr(),
+            sys::obs_text_type_OBS_TEXT_DEFAULT,
+        );
+        sys::obs_property_set_long_description(title, t("Velora.Service.TitleHint").as_ptr());
+        let k = cstring(keys::CATEGORY_SLUG);
+        let cats = sys::obs_properties_add_list(
+            props,
+            k.as_ptr(),
+            t("Velora.Service.Category").as_ptr(),
+            sys::obs_combo_type_OBS_COMBO_TYPE_EDITABLE,
+            sys::obs_combo_format_OBS_COMBO_FORMAT_STRING,
+        );
+        for c in crate::status::snapshot().categories.iter() {
+            let (name, slug) = (cstring(&c.name), cstring(&c.slug));
+            sys::obs_property_list_add_string(cats, name.as_ptr(), slug.as_ptr());
+        }
+        let k = cstring(keys::TAGS);
+        sys::obs_properties_add_text(
+            props,
+            k.as_ptr(),
+            t("Velora.Service.Tags").as_ptr(),
+            sys::obs_text_type_OBS_TEXT_DEFAULT,
+        );
+        props
+    }
+}
+
+/// Whether a `velora` service type is registered already: another copy of
+/// the plugin (e.g. a per-user copy next to the system package: OBS loads a
+/// module once per place it finds it) initialized first.
+pub fn already_registered() -> bool {
+    // SAFETY: a 'static NUL-terminated id; the result is a string owned by
+    // libobs (or the other copy) or NULL, and only compared with NULL.
+    !unsafe { sys::obs_service_get_display_name(c"velora".as_ptr()) }.is_null()
 }
 
 /// Registers the `velora` service with the struct size the running libobs expects.

@@ -4,9 +4,9 @@
 //! Requests arrive on obs-websocket's thread pool, never the UI thread.
 
 use super::data::{DataRef, OwnedData};
-use super::guard::guard;
 use super::{cstring, sys};
 use crate::automation;
+use crate::guard::guard;
 use serde_json::Value;
 use std::ffi::{c_void, CStr};
 use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};

@@ -3,8 +3,10 @@
 //! config directory (`obs_module_config_path`), written atomically.
 
 use crate::config::{EndpointSettings, Environment};
+use crate::host::Host;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 pub const FILE: &str = "velora.json";
 
@@ -40,33 +42,59 @@ pub fn path(dir: &Path) -> PathBuf {
     dir.join(FILE)
 }
 
+/// Reads the preferences. A missing file means defaults; an unreadable one
+/// too, with a warning (the next save replaces it).
 pub fn load(dir: &Path) -> Prefs {
-    match std::fs::read_to_string(path(dir)) {
-        Ok(text) => serde_json::from_str(&text).unwrap_or_else(|e| {
-            log::warn!("{} is not valid ({e}); using defaults", FILE);
+    match std::fs::read(path(dir)) {
+        Ok(bytes) => parse(&bytes).unwrap_or_else(|e| {
+            log::warn!("{FILE} is not valid ({e}); using defaults");
             Prefs::default()
         }),
         Err(_) => Prefs::default(),
     }
 }
 
-pub fn save(dir: &Path, prefs: &Prefs) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!("{FILE}.tmp"));
-    std::fs::write(&tmp, serde_json::to_vec_pretty(prefs).unwrap_or_default())?;
-    std::fs::rename(tmp, path(dir))
+/// Parses the preferences file.
+pub fn parse(bytes: &[u8]) -> Result<Prefs, String> {
+    serde_json::from_slice(bytes).map_err(|e| e.to_string())
 }
 
-/// Saving touches the disk: never on the UI thread.
-pub fn save_in_background(prefs: Prefs) {
-    let Some(dir) = crate::core::host().and_then(|h| h.config_dir()) else {
-        return;
-    };
-    let _ = std::thread::Builder::new().name("velora-prefs".into()).spawn(move || {
-        if let Err(e) = save(&dir, &prefs) {
-            log::warn!("could not save {}: {e}", FILE);
-        }
-    });
+/// Writes the preferences atomically (one writer at a time, so an older
+/// state never overwrites a newer one).
+pub fn save(dir: &Path, prefs: &Prefs) -> std::io::Result<()> {
+    static WRITING: Mutex<()> = Mutex::new(());
+    let _one = WRITING.lock().unwrap_or_else(|e| e.into_inner());
+    std::fs::create_dir_all(dir)?;
+    let text = serde_json::to_vec_pretty(prefs).unwrap_or_default();
+    crate::fsutil::write_private(&path(dir), &text)
+}
+
+/// The preferences in effect, readable by the faces without asking the worker.
+static CURRENT: Mutex<Prefs> = Mutex::new(Prefs {
+    environment: None,
+    custom_url: String::new(),
+    redirect_port: None,
+    dock_shown_once: false,
+});
+
+fn lock() -> std::sync::MutexGuard<'static, Prefs> {
+    CURRENT.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Reads the file into memory (worker start, on OBS's UI thread: one small file).
+pub fn load_into_memory(host: &dyn Host) {
+    let p = host.config_dir().map(|d| load(&d)).unwrap_or_default();
+    *lock() = p;
+}
+
+pub fn current() -> Prefs {
+    lock().clone()
+}
+
+/// Changes the preferences in memory; saving is the worker's
+/// ([`crate::session::Event::SavePrefs`]).
+pub fn update<R>(f: impl FnOnce(&mut Prefs) -> R) -> R {
+    f(&mut lock())
 }
 
 #[cfg(test)]

@@ -15,15 +15,16 @@ pub fn guard<R>(where_: &str, fallback: R, f: impl FnOnce() -> R) -> R {
     }
 }
 
-/// [`guard`] for code that runs on OBS's UI thread: also measures it, and
-/// says so in the log when it took longer than a frame.
+/// [`guard`] for code that runs on OBS's UI thread: also measures how long it
+/// held the thread ([`crate::metrics::held_micros`]), and says so in the log
+/// when that was longer than a frame.
 pub fn ui_guard<R>(where_: &str, fallback: R, f: impl FnOnce() -> R) -> R {
-    let t = std::time::Instant::now();
+    let mark = crate::metrics::mark();
     let r = guard(where_, fallback, f);
-    let us = t.elapsed().as_micros() as u64;
-    crate::metrics::record_ui_call(us);
-    if us > crate::metrics::UI_FRAME_MICROS {
-        log::warn!("{where_} held OBS's UI thread for {} ms", us / 1000);
+    let held = crate::metrics::held_since(mark);
+    crate::metrics::record_ui_call(held.micros);
+    if held.micros > crate::metrics::UI_FRAME_MICROS {
+        log::warn!("{where_} held OBS's UI thread for {held}");
     }
     r
 }
