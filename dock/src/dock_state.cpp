@@ -12,6 +12,7 @@ QString str(const char *s)
 
 /* A corrupt count must not make the dock read the whole address space. */
 constexpr uintptr_t kMaxCategories = 100000;
+constexpr uintptr_t kMaxRequests = 64;
 
 } // namespace
 
@@ -66,6 +67,7 @@ DockState DockState::fromSnapshot(const VeloraDockState &s)
 	case VeloraErrorKind_Invalid:
 	case VeloraErrorKind_Login:
 	case VeloraErrorKind_Other:
+	case VeloraErrorKind_Paced:
 		d.errorKind = s.error_kind;
 		break;
 	default:
@@ -77,10 +79,60 @@ DockState DockState::fromSnapshot(const VeloraDockState &s)
 	d.noticeText = str(s.notice_text);
 	if (s.categories && s.category_count > 0 && s.category_count <= kMaxCategories) {
 		d.categories.reserve(static_cast<int>(s.category_count));
-		for (uintptr_t i = 0; i < s.category_count; i++)
-			d.categories.push_back({str(s.categories[i].slug), str(s.categories[i].name)});
+		for (uintptr_t i = 0; i < s.category_count; i++) {
+			const VeloraCategory &c = s.categories[i];
+			Category cat;
+			cat.slug = str(c.slug);
+			cat.name = str(c.name);
+			switch (c.thumb_state) {
+			case VeloraThumbState_Ready:
+				cat.imagePath = str(c.image_path);
+				cat.thumbState = cat.imagePath.isEmpty() ? VeloraThumbState_Failed : c.thumb_state;
+				break;
+			case VeloraThumbState_None:
+			case VeloraThumbState_Loading:
+			case VeloraThumbState_Failed:
+				cat.thumbState = c.thumb_state;
+				break;
+			default:
+				cat.thumbState = VeloraThumbState_Failed;
+				break;
+			}
+			d.categories.push_back(cat);
+		}
 	}
+	d.runningRequest = s.running_request;
+	if (s.requests && s.request_count > 0 && s.request_count <= kMaxRequests) {
+		for (uintptr_t i = 0; i < s.request_count; i++)
+			d.requests.push_back({s.requests[i].id, s.requests[i].ok, str(s.requests[i].message)});
+	}
+	d.loginSecsLeft = s.login_secs_left;
+	d.keyCheckedSecsAgo = s.key_checked_secs_ago;
+	d.keyCheckMaxAgeSecs = s.key_check_max_age_secs;
+	switch (s.service_mode) {
+	case VeloraServiceMode_Velora:
+	case VeloraServiceMode_ViaCustom:
+	case VeloraServiceMode_Mangled:
+	case VeloraServiceMode_Other:
+		d.serviceMode = s.service_mode;
+		break;
+	default:
+		d.serviceMode = VeloraServiceMode_Other;
+		break;
+	}
+	d.serviceNote = str(s.service_note);
 	return d;
+}
+
+const RequestOutcome *DockState::outcome(uint64_t id) const
+{
+	if (id == 0)
+		return nullptr;
+	for (const RequestOutcome &o : requests) {
+		if (o.id == id)
+			return &o;
+	}
+	return nullptr;
 }
 
 } // namespace velora

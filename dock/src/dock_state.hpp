@@ -17,9 +17,24 @@ namespace velora {
 struct Category {
 	QString slug;
 	QString name;
+	VeloraThumbState thumbState = VeloraThumbState_None;
+	/* The checked, cached picture (thumbState Ready), else empty. */
+	QString imagePath;
 
-	bool operator==(const Category &o) const { return slug == o.slug && name == o.name; }
+	/* Same entry of the list (the picture may differ). */
+	bool sameEntry(const Category &o) const { return slug == o.slug && name == o.name; }
+	bool operator==(const Category &o) const
+	{
+		return sameEntry(o) && thumbState == o.thumbState && imagePath == o.imagePath;
+	}
 	bool operator!=(const Category &o) const { return !(*this == o); }
+};
+
+/* How one of the dock's requests ended (by the id the action returned). */
+struct RequestOutcome {
+	uint64_t id = 0;
+	bool ok = false;
+	QString message;
 };
 
 struct DockState {
@@ -48,6 +63,16 @@ struct DockState {
 	int64_t retryInSecs = -1;
 	QString noticeText;
 	QVector<Category> categories;
+	uint64_t runningRequest = 0;
+	QVector<RequestOutcome> requests;
+	int64_t loginSecsLeft = -1;
+	int64_t keyCheckedSecsAgo = -1;
+	int64_t keyCheckMaxAgeSecs = 0;
+	VeloraServiceMode serviceMode = VeloraServiceMode_Other;
+	QString serviceNote;
+
+	/* The outcome of request `id`, once it has ended; nullptr before. */
+	const RequestOutcome *outcome(uint64_t id) const;
 
 	/* Copies a snapshot; unknown enum values map to safe defaults. */
 	static DockState fromSnapshot(const VeloraDockState &s);

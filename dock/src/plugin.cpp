@@ -59,6 +59,34 @@ std::atomic<bool> g_refreshQueued{false};
 
 bool g_menuAdded = false;
 
+/* Notices OBS's Settings dialog and auto-configuration wizard closing and
+ * tells the core, which reads the streaming service again (they may just
+ * have replaced it). No decision here. Both are modal top-level dialogs:
+ * OBSBasicSettings (objectName and class, 29-32) and AutoConfig (a QWizard
+ * without objectName). A hide that is not spontaneous is the dialog going
+ * away (minimizing is spontaneous). The wizard hides *before* it saves the
+ * new service (QWizard::done, then SaveStreamSettings), so the core is told
+ * on the next event-loop turn, after both. */
+class SettingsWatcher : public QObject {
+public:
+	bool eventFilter(QObject *watched, QEvent *event) override
+	{
+		if (event->type() != QEvent::Hide || event->spontaneous() || !watched->isWidgetType())
+			return false;
+		auto *w = static_cast<QWidget *>(watched);
+		if (!w->isWindow() || !(w->inherits("OBSBasicSettings") || w->inherits("AutoConfig")))
+			return false;
+		QTimer::singleShot(0, this, [] {
+			if (g_loaded.load() && g_api && g_api->settings_closed)
+				g_api->settings_closed();
+		});
+		return false;
+	}
+};
+
+/* UI thread only; a child of the application object, removed at EXIT. */
+QPointer<SettingsWatcher> g_settingsWatcher;
+
 QDockWidget *frameOf(QWidget *w)
 {
 	for (QWidget *p = w ? w->parentWidget() : nullptr; p; p = p->parentWidget()) {
@@ -296,6 +324,11 @@ bool load(const VeloraCoreApi *api, uint32_t obsVersion)
 		fe.add_tools_menu_item(menu ? menu : "Velora", toolsMenuClicked, nullptr);
 		g_menuAdded = true;
 	}
+	if (!g_settingsWatcher) {
+		g_settingsWatcher = new SettingsWatcher();
+		g_settingsWatcher->setParent(app);
+		app->installEventFilter(g_settingsWatcher);
+	}
 	/* Queued on the main window: never runs once OBS has destroyed it. */
 	QTimer::singleShot(0, main, [fe, obsVersion] { createDock(fe, obsVersion); });
 	return true;
@@ -347,6 +380,11 @@ extern "C" void velora_dock_unload(void)
 	 * delete them here (deleting again crashed OBS 29). */
 	try {
 		g_loaded = false;
+		if (g_settingsWatcher) {
+			if (QCoreApplication *app = QCoreApplication::instance())
+				app->removeEventFilter(g_settingsWatcher);
+			delete g_settingsWatcher;
+		}
 		if (g_dock)
 			g_dock->shutdown();
 		g_dock = nullptr;

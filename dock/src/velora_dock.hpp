@@ -9,9 +9,12 @@
 #pragma once
 
 #include "dock_state.hpp"
+#include "pictures.hpp"
+#include "requests.hpp"
 #include "velora.h"
 
 #include <QDateTime>
+#include <QHash>
 #include <QTimer>
 #include <QWidget>
 
@@ -22,6 +25,7 @@ class QFrame;
 class QGroupBox;
 class QLabel;
 class QLineEdit;
+class QProgressBar;
 class QPushButton;
 class QScrollArea;
 class QToolButton;
@@ -55,6 +59,7 @@ private:
 
 	/* construction */
 	void buildBanner(QWidget *parent);
+	QWidget *buildChecklist(QWidget *parent);
 	QWidget *buildLoggedOut(QWidget *parent);
 	QWidget *buildLoggingIn(QWidget *parent);
 	QWidget *buildReady(QWidget *parent);
@@ -63,7 +68,11 @@ private:
 	/* rendering */
 	void render(const DockState &s);
 	void renderBanner();
-	void renderNotices(const DockState &prev);
+	void renderNotices();
+	void renderChecklist();
+	void renderLoginCountdown();
+	void renderCategoryIcons();
+	void renderCategoryPicture();
 	void renderLoggedOut(bool first);
 	void renderLoggingIn();
 	void renderReady(const DockState &prev, bool first);
@@ -76,6 +85,19 @@ private:
 	void updateTicker();
 	void reportVisibility();
 	static void setTone(QWidget *w, Tone tone);
+	/* Tells screen readers that `w`'s text changed (and, for `alert`, that
+	 * it needs attention): Qt's accessibility events, Qt 5.15 and 6. */
+	static void announce(QWidget *w, const QString &text, bool alert);
+
+	/* category pictures */
+	/* The picture of the category `slug`: decoded, or the placeholder. */
+	QIcon categoryIcon(const QString &slug) const;
+	void queuePictures();
+	void decodeNextPicture();
+	bool keyCheckedRecently() const;
+	/* OBS streams through the full Velora service (not a custom server, not
+	 * what Settings › Stream left of it). */
+	bool usingVelora() const { return m_state.serviceMode == VeloraServiceMode_Velora; }
 
 	/* stream info editing */
 	QString editedTitle() const;
@@ -86,7 +108,8 @@ private:
 	bool tagsChanged() const;
 	static QString normalizeTags(const QString &tags);
 
-	/* actions */
+	/* actions: every request's id goes to the tracker */
+	void sent(Action action, uint64_t id);
 	void onEnvironmentActivated(int index);
 	void onCustomUrlEdited();
 	void onCopyLink();
@@ -110,6 +133,10 @@ private:
 	QTimer m_ticker;
 	QTimer m_keyTimer;
 	QTimer m_copiedTimer;
+	/* decodes one category picture per event-loop turn */
+	QTimer m_pictureTimer;
+	/* re-draws the checklist when the key check grows old */
+	QTimer m_checklistTimer;
 
 	/* banner (all phases) */
 	QFrame *m_banner = nullptr;
@@ -120,6 +147,19 @@ private:
 	QPushButton *m_bannerButton = nullptr;
 	QLabel *m_working = nullptr;
 	QLabel *m_notice = nullptr;
+	/* The answer to the latest Use Velora / key / restore click. */
+	QLabel *m_answer = nullptr;
+	Action m_answerAction = Action::Setup;
+
+	/* before going live (not live, logged out or ready) */
+	QWidget *m_checklist = nullptr;
+	QLabel *m_checkHeader = nullptr;
+	QToolButton *m_checkLogin = nullptr;
+	QToolButton *m_checkService = nullptr;
+	QToolButton *m_checkKey = nullptr;
+	QToolButton *m_checkTitle = nullptr;
+	QToolButton *m_checkAll = nullptr;
+	QDateTime m_keyCheckedAt;
 
 	/* logged out */
 	QWidget *m_loggedOut = nullptr;
@@ -136,12 +176,16 @@ private:
 	QPushButton *m_copyLink = nullptr;
 	QLabel *m_copied = nullptr;
 	QPushButton *m_cancelLogin = nullptr;
+	QProgressBar *m_loginBusy = nullptr;
+	QLabel *m_loginTimeLeft = nullptr;
+	QDateTime m_loginDeadline;
 
 	/* ready */
 	QWidget *m_ready = nullptr;
 	QLabel *m_account = nullptr;
 	QLabel *m_status = nullptr;
 	QFrame *m_inactive = nullptr;
+	QLabel *m_inactiveText = nullptr;
 	QPushButton *m_useVelora = nullptr;
 	QPushButton *m_restoreInactive = nullptr;
 	QLabel *m_pending = nullptr;
@@ -149,8 +193,10 @@ private:
 	QLabel *m_titleWarning = nullptr;
 	QLabel *m_titleCounter = nullptr;
 	QComboBox *m_category = nullptr;
+	QLabel *m_categoryPicture = nullptr;
 	QPushButton *m_refreshCategories = nullptr;
 	QLabel *m_categoryHint = nullptr;
+	QLabel *m_categoriesResult = nullptr;
 	QLineEdit *m_tags = nullptr;
 	QPushButton *m_update = nullptr;
 	QLabel *m_infoResult = nullptr;
@@ -165,10 +211,18 @@ private:
 	QString m_baseTitle;
 	QString m_baseCategory;
 	QString m_baseTags;
-	/* "Update stream info" was clicked and its answer has not come yet */
-	bool m_infoUpdatePending = false;
-	/* the notice that answered it (shown under the button) */
-	QString m_infoNotice;
+	/* Which answer belongs to which click (request ids). */
+	RequestTracker m_requests;
+	/* What screen readers were last told (announced only on change). */
+	QString m_announcedBanner;
+	QString m_announcedNotice;
+	QString m_announcedAnswer;
+	int m_announcedLive = -1;
+	/* Decoded category pictures. */
+	Pictures m_pictures;
+	QIcon m_placeholder;
+	/* slug -> index in m_state.categories */
+	QHash<QString, int> m_categoryIndex;
 	/* categories were asked for in this login session */
 	bool m_categoriesRequested = false;
 	/* what the category combo holds (besides a not-yet-loaded baseline) */
