@@ -322,8 +322,8 @@ fn categories_round_trip() {
     assert_eq!(cats[0].slug, "just-chatting");
     assert_eq!(cats[0].name, "Just Chatting");
     assert_eq!(
-        cats[0].image_url.as_deref(),
-        Some("https://assets.velora.tv/categories/just-chatting.jpg")
+        cats[0].image_url,
+        Some(format!("{}/category-images/just-chatting.png", sb.base_url()))
     );
     let music = cats.iter().find(|c| c.slug == "music").unwrap();
     assert_eq!(music.image_url, None);
@@ -499,7 +499,10 @@ fn forbidden_for_a_user_without_streaming() {
             }
             other => panic!("{other:?}"),
         }
-        assert!(e.user_message().contains("Streaming is not enabled"));
+        assert!(velora::errors::describe(&e)
+            .info
+            .message
+            .contains("Streaming is not enabled"));
     }
 }
 
@@ -655,7 +658,7 @@ fn server_rate_limit_remaining_zero_stops_the_client() {
 }
 
 #[test]
-fn default_budget_is_20_requests_per_minute() {
+fn sandbox_budget_is_20_requests_per_minute_and_says_it_is_ours() {
     let sb = start();
     let c = client_with(&sb, |cfg| cfg.budget = BudgetConfig::default());
     assert_eq!(c.rate_limit().budget_remaining, 20);
@@ -666,12 +669,13 @@ fn default_budget_is_20_requests_per_minute() {
     assert_eq!(c.rate_limit().budget_remaining, 0);
     let e = c.stream_info(&tok).unwrap_err();
     match &e {
-        ApiError::RateLimited { retry_after, message } => {
-            assert!(*retry_after > Duration::from_secs(50), "{retry_after:?}");
-            assert!(message.contains("budget"), "{message}");
+        // The plugin's own pacing, not Velora's: it says so.
+        ApiError::Paced { retry_after } => {
+            assert!(*retry_after > Duration::from_secs(50), "{retry_after:?}")
         }
         other => panic!("{other:?}"),
     }
+    assert_eq!(velora::errors::describe(&e).info.kind, velora::status::ErrorKind::Paced);
     let sent = requests(&sb)
         .into_iter()
         .filter(|(_, p, _)| p != "/api/developer/oauth/authorize")
@@ -770,6 +774,60 @@ fn token_requests_are_never_retried() {
 }
 
 #[test]
+fn every_shape_of_broken_answer_is_a_clear_error() {
+    let sb = start();
+    let c = client_with(&sb, |cfg| cfg.retry = RetryPolicy::NONE);
+    let tok = token(&sb, &c);
+    for kind in ["truncated", "garbage", "wrongTypes"] {
+        faults(&sb, json!({"malformed": {"count": 1, "kind": kind}}));
+        let e = c.stream_info(&tok).unwrap_err();
+        assert!(matches!(e, ApiError::InvalidResponse { .. }), "{kind}: {e:?}");
+    }
+    // A 3 MiB body (no Content-Length) is cut off at the cap, not read whole.
+    faults(&sb, json!({"malformed": {"count": 1, "kind": "huge"}}));
+    match c.stream_info(&tok).unwrap_err() {
+        ApiError::InvalidResponse { description } => assert!(description.contains("too large"), "{description}"),
+        other => panic!("{other:?}"),
+    }
+    // A 429 that says nothing about when to retry: the client pauses anyway.
+    faults(&sb, json!({"rateLimitStorm": {"count": 1, "kind": "bare"}}));
+    match c.stream_info(&tok).unwrap_err() {
+        ApiError::RateLimited { retry_after, .. } => assert!(retry_after >= Duration::from_secs(1)),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        matches!(c.stream_info(&tok), Err(ApiError::RateLimited { .. })),
+        "still paused"
+    );
+}
+
+#[test]
+fn a_proxy_page_at_the_token_endpoint_never_ends_the_session() {
+    use velora::auth::{TokenEndpoint, TokenError};
+    let sb = start();
+    let c = client(&sb);
+    let (code, verifier) = authorize(&sb, ALL_SCOPES, None, REDIRECT);
+    let t = c.exchange_code(&code, REDIRECT, &verifier).unwrap();
+    let refresh = t.refresh_token.unwrap();
+    for status in [400, 401, 403] {
+        faults(
+            &sb,
+            json!({"fail": {"count": 1, "status": status, "kind": "html", "path": "/api/developer/oauth/token"}}),
+        );
+        match TokenEndpoint::refresh(&c, &refresh) {
+            Err(TokenError::Unavailable(_)) => {}
+            other => panic!("{status}: {other:?}"),
+        }
+    }
+    // The real refusal still ends it.
+    control(&sb, reqwest::Method::POST, "revoke", Some(json!({"all": true})));
+    match TokenEndpoint::refresh(&c, &refresh) {
+        Err(TokenError::Rejected { error, .. }) => assert_eq!(error, "invalid_grant"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn malformed_json_is_invalid_response_without_the_body() {
     let sb = start();
     let c = client(&sb);
@@ -783,7 +841,11 @@ fn malformed_json_is_invalid_response_without_the_body() {
         }
         other => panic!("{other:?}"),
     }
-    for text in [e.to_string(), format!("{e:?}"), e.user_message()] {
+    for text in [
+        e.to_string(),
+        format!("{e:?}"),
+        velora::errors::describe(&e).info.message,
+    ] {
         assert!(!text.contains(&key), "{text}");
         assert!(!text.contains("live_"), "{text}");
     }
@@ -823,6 +885,62 @@ fn slow_server_times_out() {
     assert!(e.is_retryable());
     control(&sb, reqwest::Method::DELETE, "faults", None);
     assert!(c.stream_info(&tok).is_ok());
+}
+
+#[test]
+fn a_stalled_request_ends_the_moment_it_is_cancelled() {
+    let sb = start();
+    let cancel = velora::cancel::Cancel::new();
+    let c = client_with(&sb, |cfg| cfg.cancel = cancel.clone());
+    let tok = token(&sb, &c);
+    // A stalled server (a black-holed connection, a hung proxy).
+    faults(&sb, json!({"latencyMs": 60000}));
+    let c2 = c.clone();
+    let waiter = std::thread::spawn(move || {
+        let t0 = Instant::now();
+        (c2.stream_info(&tok), t0)
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let cancelled_at = Instant::now();
+    cancel.cancel();
+    let (r, _) = waiter.join().unwrap();
+    assert!(matches!(r, Err(ApiError::Cancelled)), "{r:?}");
+    assert!(
+        cancelled_at.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        cancelled_at.elapsed()
+    );
+    // Once cancelled, nothing more is sent.
+    let before = requests(&sb).len();
+    assert!(matches!(c.categories(&Secret::new("x")), Err(ApiError::Cancelled)));
+    assert_eq!(requests(&sb).len(), before);
+    control(&sb, reqwest::Method::DELETE, "faults", None);
+}
+
+#[test]
+fn a_click_outranks_background_work() {
+    let sb = start();
+    // The sandbox's documented 30/min: 20 for us, 10 of them for background work.
+    let c = client_with(&sb, |cfg| cfg.budget = BudgetConfig::default());
+    let tok = token(&sb, &c); // 1 (a click: the login)
+    let bg = c.background();
+    let mut background = 0;
+    loop {
+        match bg.stream_info(&tok) {
+            Ok(_) => background += 1,
+            Err(ApiError::Paced { retry_after }) => {
+                assert!(retry_after > Duration::from_secs(50), "{retry_after:?}");
+                break;
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert_eq!(background, 10);
+    // Polling is paused, but the streamer's clicks still go through.
+    for _ in 0..9 {
+        c.stream_setup(&tok).unwrap();
+    }
+    assert!(matches!(c.stream_info(&tok), Err(ApiError::Paced { .. })));
 }
 
 #[test]
@@ -935,7 +1053,11 @@ fn errors_never_show_tokens() {
     errors.push(c.user(&tok).unwrap_err()); // 500 after retries
     assert_eq!(errors.len(), 5);
     for e in &errors {
-        for text in [e.to_string(), format!("{e:?}"), e.user_message()] {
+        for text in [
+            e.to_string(),
+            format!("{e:?}"),
+            velora::errors::describe(e).info.message,
+        ] {
             assert!(!text.contains(tok.expose()), "{text}");
             assert!(!text.contains(refresh.expose()), "{text}");
         }

@@ -23,11 +23,13 @@ use serde_json::{json, Value};
 use velora::api::{ApiConfig, Client};
 use velora::auth::flow::DEFAULT_TIMEOUT;
 use velora::auth::listener::Rejection;
-use velora::auth::tokens::{exchange, now_unix, LoginRequired};
+use velora::auth::record::now_unix;
+use velora::auth::tokens::{exchange, LoginRequired};
 use velora::auth::{
-    AuthCode, Backend, BrowserLauncher, CancelToken, FlowEvent, LoginConfig, LoginError, LoginFlow, Session,
-    SessionError, StoredTokens, TokenEndpoint, TokenError, TokenStore,
+    AuthCode, Backend, BrowserLauncher, FlowEvent, LoginConfig, LoginError, LoginFlow, Session, SessionError,
+    StoredTokens, TokenEndpoint, TokenError, TokenStore,
 };
+use velora::cancel::Cancel;
 use velora::config::Endpoints;
 use velora::Secret;
 use velora_sandbox::{Config, Sandbox};
@@ -117,7 +119,7 @@ fn run_login(sb: &Sandbox, action: &str) -> (Result<AuthCode, LoginError>, Strin
         "the launcher must not block: {:?}",
         t.elapsed()
     );
-    let result = flow.wait(&CancelToken::new());
+    let result = flow.wait(&Cancel::new());
     let text = wait_for_done(&log);
     (result, text)
 }
@@ -191,7 +193,7 @@ fn wrong_state_keeps_waiting_until_cancel() {
     let log = dir.path().join("browser.log");
     let flow = LoginFlow::start(login_config(&sb, browser("wrong-state", &log))).unwrap();
     flow.open_browser().unwrap();
-    let cancel = CancelToken::new();
+    let cancel = Cancel::new();
     let (ev_tx, ev_rx) = mpsc::channel();
     let waiter = {
         let cancel = cancel.clone();
@@ -257,7 +259,7 @@ fn timeout_ends_the_flow() {
     let port = flow.port();
     flow.open_browser().unwrap();
     let t = Instant::now();
-    let result = flow.wait(&CancelToken::new());
+    let result = flow.wait(&Cancel::new());
     assert!(matches!(result, Err(LoginError::TimedOut)), "{result:?}");
     assert!(t.elapsed() < Duration::from_secs(3));
     assert!(wait_for_done(&log).contains("done none"));
@@ -284,7 +286,7 @@ fn taken_port_falls_back_to_an_ephemeral_port() {
     );
     let expected = flow.redirect_uri().to_string();
     flow.open_browser().unwrap();
-    let code = flow.wait(&CancelToken::new()).expect("code via the fallback port");
+    let code = flow.wait(&Cancel::new()).expect("code via the fallback port");
     assert_eq!(code.redirect_uri, expected);
     exchange(&api_client(&sb), &code, now_unix()).expect("exchange");
     drop(blocker);
@@ -302,7 +304,7 @@ fn failing_browser_leaves_the_link_to_copy() {
     // the user copies the link into a browser: here, the fake one in the
     // foreground
     let url = flow.authorize_url().to_string();
-    let waiter = thread::spawn(move || flow.wait(&CancelToken::new()));
+    let waiter = thread::spawn(move || flow.wait(&Cancel::new()));
     let status = std::process::Command::new(fake_browser())
         .arg(&url)
         .env("FAKE_BROWSER_FOREGROUND", "1")

@@ -38,17 +38,29 @@ fn plugin_loads_in_real_obs_and_answers_get_status() {
         .next()
         .unwrap()
         .to_string();
-    let shot = common::screenshot(&display.name, &format!("obs-{major}-plugin-loaded"));
+    // The matrix tags rows that share an OBS major (upstream, flatpak).
+    let tag = std::env::var("VELORA_TEST_ARTIFACT_TAG")
+        .map(|t| format!("-{t}"))
+        .unwrap_or_default();
+    let shot = common::screenshot(&display.name, &format!("obs-{major}-plugin-loaded{tag}"));
     assert!(shot.is_some(), "screenshot failed");
 
     let status = obs.stop();
-    assert_eq!(status.code(), Some(0), "OBS exit status after SIGINT: {status}");
+    assert_eq!(status.code(), Some(0), "OBS exit status after quitting: {status}");
     let log = home.logs();
     assert!(
         log.contains("[velora] loading obs-velora"),
         "{}",
         our_lines(&log).join("\n")
     );
+    // Loaded from where the rig installed it (per-user, or the Flatpak tree).
+    let dir = home.plugin.as_ref().unwrap().so.parent().unwrap().display().to_string();
+    assert!(
+        log.contains(&format!(") from {dir}\n")),
+        "not loaded from {dir}:\n{}",
+        our_lines(&log).join("\n")
+    );
+    assert!(log.contains("[velora] dock loaded"), "{}", our_lines(&log).join("\n"));
     assert!(
         log.contains("[velora] service 'velora' registered"),
         "{}",

@@ -39,6 +39,7 @@ fn module_loads_into_libobs_and_registers_the_service() {
         "CHILD output rtmp_output",
         "CHILD srt output ffmpeg_mpegts_muxer",
         "CHILD empty key refused",
+        "CHILD second copy refused",
         "CHILD done",
     ] {
         assert!(stdout.contains(marker), "missing '{marker}' in child output:\n{stdout}");
@@ -51,6 +52,16 @@ fn module_loads_into_libobs_and_registers_the_service() {
     assert!(
         stdout.contains("[velora] service 'velora' registered (184-byte"),
         "{stdout}"
+    );
+    assert_eq!(
+        stdout.matches("[velora] service 'velora' registered").count(),
+        1,
+        "{stdout}"
+    );
+    // libobs's default log handler prints errors to stderr.
+    assert!(
+        stderr.contains("[velora] error: another copy of obs-velora is already loaded"),
+        "{stderr}"
     );
     assert!(
         !stdout.contains("live_headless_key"),
@@ -74,6 +85,14 @@ fn headless_child() {
     )
     .expect("obs-outputs loads");
     harness::load_module(&so, &data).expect("velora.so loads");
+    // The same plugin found in a second place (a per-user copy beside the
+    // package): OBS would load it again; the second copy refuses.
+    let copy_dir = tempfile::tempdir().unwrap();
+    let copy = copy_dir.path().join("velora.so");
+    std::fs::copy(&so, &copy).unwrap();
+    if harness::load_module(copy.to_str().unwrap(), &data) == Err(-100) {
+        println!("CHILD second copy refused");
+    }
 
     assert!(harness::service_types().iter().any(|t| t == "velora"));
     println!("CHILD types contain velora");

@@ -24,11 +24,7 @@ fn login_through_the_browser_survives_a_restart_and_logout_forgets_it() {
 
     let obs = Obs::start(&home, &display.name, &env);
     let mut ws = obs.ws();
-    let st = ws.wait_status(10, |s| {
-        s["apiBaseUrl"]
-            .as_str()
-            .is_some_and(|u| u.starts_with("http://127.0.0.1"))
-    });
+    let st = ws.wait_status(10, |s| s["apiBaseUrl"].as_str() == Some(velora.base_url().as_str()));
     assert_eq!(st["loggedIn"], false);
 
     let t = std::time::Instant::now();
@@ -141,4 +137,79 @@ fn denied_login_and_cancel_leave_obs_logged_out_with_a_clear_error() {
         "OBS took {:?} to exit during a login",
         t.elapsed()
     );
+}
+
+/// The production path is HTTPS, verified against what the system trusts. A
+/// certificate from a CA the system does not know (a fresh throw-away CA,
+/// installed nowhere; the scripted browser trusts it on its own, like a
+/// browser with its own store) makes the login fail before the code is
+/// exchanged: a clear error, nothing stored, OBS's service untouched.
+#[test]
+fn login_over_https_is_refused_when_the_system_does_not_trust_the_certificate() {
+    let display = common::display();
+    let pki = velora_sandbox::TestPki::generate().expect("throw-away CA");
+    let velora = common::sandbox::Velora::start_tls(&pki);
+    assert!(
+        velora.base_url().starts_with("https://127.0.0.1:"),
+        "{}",
+        velora.base_url()
+    );
+    let home = ObsHome::new(true);
+    let ca = home.dir.join("untrusted-ca.pem");
+    std::fs::write(&ca, &pki.ca_pem).unwrap();
+    let blog = home.dir.join("browser.log");
+    let mut env = browser_env(&velora, &blog, "approve");
+    env.push(("FAKE_BROWSER_CAFILE", ca.display().to_string()));
+
+    let obs = Obs::start(&home, &display.name, &env);
+    let mut ws = obs.ws();
+    let before = ws.wait_status(10, |s| s["apiBaseUrl"].as_str() == Some(velora.base_url().as_str()));
+    assert_eq!(before["loggedIn"], false);
+
+    let r = ws.velora("Login", json!({}));
+    assert_eq!(r["ok"], true, "{r}");
+    let st = ws.wait_status(30, |s| s["loginPending"] == false && !s["lastError"].is_null());
+    let log = home.logs();
+    assert_eq!(st["loggedIn"], false, "{st}");
+    let message = st["lastError"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("certificate is not trusted on this computer"),
+        "unclear error: {st}\n{}",
+        common::obs::our_lines(&log).join("\n")
+    );
+    // The browser got through (it trusts the CA itself) and handed the code
+    // to OBS: the refusal is the plugin's own TLS check.
+    let browser_log = std::fs::read_to_string(&blog).unwrap_or_default();
+    assert!(browser_log.contains("done approve"), "browser:\n{browser_log}");
+    // The token request never reached the server (refused in the handshake)
+    // and was not retried.
+    let token_requests: Vec<_> = velora
+        .requests()
+        .into_iter()
+        .filter(|r| r["path"].as_str().is_some_and(|p| p.contains("/oauth/token")))
+        .collect();
+    assert!(token_requests.is_empty(), "{token_requests:?}");
+    // Nothing changed in OBS.
+    for k in ["serviceActive", "serviceType", "canRestore"] {
+        assert_eq!(st[k], before[k], "{k} changed: {before} -> {st}");
+    }
+    let status = obs.stop();
+    assert_eq!(status.code(), Some(0), "OBS exit {status}:\n{}", home.log_tail(60));
+    let log = home.logs();
+    assert!(
+        log.contains("TLS certificate not trusted"),
+        "{}",
+        common::obs::our_lines(&log).join("\n")
+    );
+    for needle in ["vat_", "vrt_", "code_verifier", "code=", "state="] {
+        assert!(!log.contains(needle), "the OBS log contains '{needle}'");
+    }
+    // No token was stored: a restart is still logged out.
+    let obs = Obs::start(&home, &display.name, &env);
+    let mut ws = obs.ws();
+    std::thread::sleep(Duration::from_secs(2));
+    let st = ws.velora("GetStatus", json!({}));
+    assert_eq!(st["loggedIn"], false, "{st}");
+    let status = obs.stop();
+    assert_eq!(status.code(), Some(0), "OBS exit {status}:\n{}", home.log_tail(60));
 }

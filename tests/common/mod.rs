@@ -4,12 +4,11 @@
 #![allow(dead_code)]
 
 pub mod obs;
+pub mod proxy;
 pub mod sandbox;
 pub mod ws;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// The workspace root.
 pub fn repo_root() -> PathBuf {
@@ -51,20 +50,86 @@ pub fn install_plugin(plugins_dir: &Path) -> InstalledPlugin {
     std::fs::create_dir_all(&bin).unwrap();
     let so = bin.join("velora.so");
     std::fs::copy(built_plugin(), &so).unwrap();
-    // The Qt docks built by scripts/build-dock.sh go next to velora.so.
+    copy_docks(&bin.join("velora"));
+    copy_dir(&repo_root().join("data"), &data);
+    InstalledPlugin { root, so, data }
+}
+
+/// How the rig installs the plugin for OBS (`VELORA_TEST_LAYOUT`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// `user` (default): the per-user plugin directory of the OBS config.
+    User,
+    /// `flatpak`: the tree a Flatpak extension produces
+    /// (`/app/plugins/Velora/…`, merged into `/app/plugins/lib/obs-plugins`
+    /// and `/app/plugins/share/obs/obs-plugins` by symlinks, as flatpak's
+    /// `merge-dirs` does), under the test's home; OBS is pointed at the
+    /// merged directories with `OBS_PLUGINS_PATH` / `OBS_PLUGINS_DATA_PATH`.
+    Flatpak,
+}
+
+pub fn layout() -> Layout {
+    match std::env::var("VELORA_TEST_LAYOUT").as_deref() {
+        Ok("flatpak") => Layout::Flatpak,
+        Ok("user") | Ok("") | Err(_) => Layout::User,
+        Ok(other) => panic!("VELORA_TEST_LAYOUT={other}: expected user or flatpak"),
+    }
+}
+
+fn symlink(target: &Path, link: &Path) {
+    std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(target, link).unwrap();
+}
+
+/// Installs the plugin as the Flatpak extension `com.obsproject.Studio.Plugin.Velora`
+/// would be, under `root` (standing for `/`): the extension's files in
+/// `app/plugins/Velora/` (only the Qt 6 dock: the OBS Flatpak is Qt 6), and
+/// the symlinks flatpak makes for `merge-dirs: lib/obs-plugins;share/obs/obs-plugins`
+/// (one per top-level entry, flatpak's common/flatpak-run.c). Returns the
+/// plugin (`so` is the merged path OBS loads) and the environment for OBS.
+pub fn install_flatpak_tree(root: &Path) -> (InstalledPlugin, Vec<(&'static str, String)>) {
+    let plugins = root.join("app/plugins");
+    let ext = plugins.join("Velora");
+    let ext_lib = ext.join("lib/obs-plugins");
+    let ext_data = ext.join("share/obs/obs-plugins/velora");
+    std::fs::create_dir_all(&ext_lib).unwrap();
+    std::fs::copy(built_plugin(), ext_lib.join("velora.so")).unwrap();
+    copy_docks(&ext_lib.join("velora"));
+    let _ = std::fs::remove_file(ext_lib.join("velora/velora-dock-qt5.so"));
+    copy_dir(&repo_root().join("data"), &ext_data);
+    let merged_lib = plugins.join("lib/obs-plugins");
+    let merged_data = plugins.join("share/obs/obs-plugins");
+    for entry in std::fs::read_dir(&ext_lib).unwrap().flatten() {
+        symlink(&entry.path(), &merged_lib.join(entry.file_name()));
+    }
+    symlink(&ext_data, &merged_data.join("velora"));
+    let env = vec![
+        ("OBS_PLUGINS_PATH", merged_lib.display().to_string()),
+        ("OBS_PLUGINS_DATA_PATH", merged_data.display().to_string()),
+    ];
+    let plugin = InstalledPlugin {
+        root: ext,
+        so: merged_lib.join("velora.so"),
+        data: merged_data.join("velora"),
+    };
+    (plugin, env)
+}
+
+/// The Qt docks built by scripts/build-dock.sh, copied into `dir` (the
+/// `velora/` subdirectory next to velora.so, where the core looks).
+pub fn copy_docks(dir: &Path) {
     let target = target_profile_dir().parent().unwrap().to_path_buf();
-    for dir in ["dock-qt5", "dock-qt6", "dock"] {
-        if let Ok(rd) = std::fs::read_dir(target.join(dir)) {
+    std::fs::create_dir_all(dir).unwrap();
+    for sub in ["dock-qt5", "dock-qt6", "dock"] {
+        if let Ok(rd) = std::fs::read_dir(target.join(sub)) {
             for e in rd.flatten() {
                 let name = e.file_name().to_string_lossy().to_string();
                 if name.starts_with("velora-dock-qt") && name.ends_with(".so") {
-                    std::fs::copy(e.path(), bin.join(&name)).unwrap();
+                    std::fs::copy(e.path(), dir.join(&name)).unwrap();
                 }
             }
         }
     }
-    copy_dir(&repo_root().join("data"), &data);
-    InstalledPlugin { root, so, data }
 }
 
 /// A plugin installed into a fresh temp dir (kept until the process ends).
@@ -86,91 +151,35 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// An X display: the one in `$DISPLAY`, or a private Xvfb killed on drop.
+#[allow(unused_imports)]
+pub use obs_rig::{free_port, wait_for};
+
+/// An X display: the one in `$DISPLAY`, or a private Xvfb stopped on drop.
 pub struct Display {
     pub name: String,
-    child: Option<Child>,
-}
-
-impl Drop for Display {
-    fn drop(&mut self) {
-        if let Some(c) = &mut self.child {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
+    _xvfb: Option<obs_rig::x11::Xvfb>,
 }
 
 pub fn display() -> Display {
     if let Ok(d) = std::env::var("DISPLAY") {
         if !d.is_empty() {
-            return Display { name: d, child: None };
+            return Display { name: d, _xvfb: None };
         }
     }
     start_xvfb()
 }
 
-/// Starts a private Xvfb; Xvfb itself picks a free display number and tells
-/// it on stdout (`-displayfd 1`), so parallel tests never share a display.
+/// Starts a private Xvfb on a display of its own choosing.
 pub fn start_xvfb() -> Display {
-    use std::io::BufRead;
-    let mut child = Command::new("Xvfb")
-        .args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("Xvfb is not installed (apt-get install xvfb)");
-    let mut line = String::new();
-    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
-    out.read_line(&mut line).expect("read Xvfb's display number");
-    let n: u32 = line
-        .trim()
-        .parse()
-        .unwrap_or_else(|_| panic!("Xvfb did not report a display: {line:?}"));
-    // Keep the pipe open (Xvfb may write again) without blocking anyone.
-    std::thread::spawn(move || {
-        let mut sink = String::new();
-        while out.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
-            sink.clear();
-        }
-    });
+    let xvfb = obs_rig::x11::Xvfb::start(1280, 800, obs_rig::Group::Shared).unwrap_or_else(|e| panic!("{e}"));
     Display {
-        name: format!(":{n}"),
-        child: Some(child),
-    }
-}
-
-/// A free TCP port on 127.0.0.1.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Polls `f` until it returns Some or the time is up.
-pub fn wait_for<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
-    let t = Instant::now();
-    loop {
-        if let Some(v) = f() {
-            return Some(v);
-        }
-        if t.elapsed() > timeout {
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(100));
+        name: xvfb.display.clone(),
+        _xvfb: Some(xvfb),
     }
 }
 
 /// Takes a screenshot of the whole display into target/artifacts/NAME.png.
 pub fn screenshot(display: &str, name: &str) -> Option<PathBuf> {
     let path = artifacts_dir().join(format!("{name}.png"));
-    let ok = Command::new("import")
-        .args(["-display", display, "-window", "root", path.to_str().unwrap()])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    ok.then_some(path)
+    obs_rig::x11::screenshot(display, &path).then_some(path)
 }

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 use std::time::Duration;
-use velora_sandbox::{Config, NginxConfig, Sandbox};
+use velora_sandbox::{Config, NginxConfig, Sandbox, TlsConfig};
 
 pub struct Velora {
     pub sb: Sandbox,
@@ -15,7 +15,33 @@ impl Velora {
         Self::start_with(|_| {})
     }
 
+    /// With `VELORA_TEST_TLS_DIR` set (the compatibility matrix's HTTPS row:
+    /// a throw-away CA whose `ca.pem` is installed in the OBS root's system
+    /// store), the sandbox serves HTTPS with that directory's `cert.pem` and
+    /// `key.pem`; otherwise plain HTTP on loopback.
     pub fn start_with(tweak: impl FnOnce(&mut Config)) -> Velora {
+        let tls_dir = std::env::var_os("VELORA_TEST_TLS_DIR").map(std::path::PathBuf::from);
+        let tls = tls_dir.as_ref().map(|d| {
+            TlsConfig::from_files(&d.join("cert.pem"), &d.join("key.pem"))
+                .unwrap_or_else(|e| panic!("VELORA_TEST_TLS_DIR={}: {e}", d.display()))
+        });
+        let ca = tls_dir.map(|d| std::fs::read(d.join("ca.pem")).expect("ca.pem in VELORA_TEST_TLS_DIR"));
+        Self::start_configured(
+            |cfg| {
+                cfg.tls = tls;
+                tweak(cfg)
+            },
+            ca.as_deref(),
+        )
+    }
+
+    /// HTTPS with `pki`'s certificate, whatever the environment says.
+    pub fn start_tls(pki: &velora_sandbox::TestPki) -> Velora {
+        Self::start_configured(|cfg| cfg.tls = Some(TlsConfig::from(pki)), Some(pki.ca_pem.as_bytes()))
+    }
+
+    /// `ca_pem`: the CA the test's own HTTP client trusts (the sandbox's, when it serves HTTPS).
+    fn start_configured(tweak: impl FnOnce(&mut Config), ca_pem: Option<&[u8]>) -> Velora {
         let mut cfg = Config {
             auto_approve: true,
             log_requests: false,
@@ -27,10 +53,12 @@ impl Velora {
         };
         tweak(&mut cfg);
         let sb = Sandbox::start(cfg).expect("start the Velora sandbox (nginx + libnginx-mod-rtmp installed?)");
-        let http = reqwest::blocking::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .unwrap();
+        let mut http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(10));
+        if let Some(ca) = ca_pem {
+            http = http.add_root_certificate(reqwest::Certificate::from_pem(ca).expect("CA PEM"));
+        }
+        let http = http.build().unwrap();
+        forget_tokens_of(&sb.base_url());
         Velora { sb, http }
     }
 
@@ -108,5 +136,68 @@ impl Velora {
             .cloned()
             .or_else(|| v["requests"].as_array().cloned())
             .unwrap_or_default()
+    }
+
+    /// Logs in to the sandbox as the demo streamer from outside OBS
+    /// (another device, the website) and returns an access token.
+    pub fn token_from_elsewhere(&self) -> velora::Secret {
+        let pkce = velora::auth::Pkce::new();
+        let redirect = "http://127.0.0.1:9/elsewhere";
+        let http = reqwest::blocking::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let r = http
+            .get(format!("{}/api/developer/oauth/authorize", self.base_url()))
+            .query(&[
+                ("response_type", "code"),
+                ("client_id", "website"),
+                ("redirect_uri", redirect),
+                ("scope", "stream:key"),
+                ("state", "elsewhere-state"),
+                ("code_challenge", pkce.challenge()),
+                ("code_challenge_method", "S256"),
+            ])
+            .send()
+            .unwrap();
+        let location = r.headers()["location"].to_str().unwrap().to_string();
+        let code = url::Url::parse(&location)
+            .unwrap()
+            .query_pairs()
+            .find(|(k, _)| k == "code")
+            .unwrap()
+            .1
+            .to_string();
+        let endpoints = velora::config::Endpoints::for_api_base(&self.base_url(), "website", None).unwrap();
+        let client = velora::api::Client::new(velora::api::ApiConfig::new(endpoints)).unwrap();
+        client
+            .exchange_code(&velora::Secret::new(code), redirect, pkce.verifier())
+            .unwrap()
+            .access_token
+    }
+
+    /// The streamer regenerates the stream key on the website (not in OBS).
+    pub fn regenerate_key_elsewhere(&self) -> velora::Secret {
+        let token = self.token_from_elsewhere();
+        let endpoints = velora::config::Endpoints::for_api_base(&self.base_url(), "website", None).unwrap();
+        let client = velora::api::Client::new(velora::api::ApiConfig::new(endpoints)).unwrap();
+        client.regenerate_key(&token).unwrap()
+    }
+}
+
+/// A sandbox may get the port an earlier test's sandbox had, and the test
+/// keyring (one gnome-keyring for the whole run) still holds the tokens that
+/// one issued under the same environment key (`custom:<origin>`): OBS would
+/// start "logged in" with tokens this server never issued, and its first
+/// refresh would end the session. Real servers do not come and go on one
+/// address; a test's server starts with no tokens of its own stored.
+fn forget_tokens_of(api_base: &str) {
+    let Ok(endpoints) = velora::config::Endpoints::for_api_base(api_base, "tests", None) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let store = velora::auth::TokenStore::open(dir.path(), true);
+    if let Err(e) = store.delete(&endpoints.environment_key()) {
+        eprintln!("could not forget stored tokens of {api_base}: {e}");
     }
 }

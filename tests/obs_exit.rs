@@ -1,0 +1,216 @@
+//! OBS quits within 2 s of being asked, with exit code 0 and no thread of
+//! ours left, whatever the network does: a stalled API, a black hole, an API
+//! that is down, five automation requests queued behind a stalled one, a
+//! token refresh in flight, a login waiting for the browser. Real OBS, real
+//! sandbox, real sockets (a TCP fault proxy in between).
+
+mod common;
+
+use common::obs::{Obs, ObsHome};
+use common::proxy::FaultProxy;
+use common::sandbox::Velora;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+/// What "promptly" means: the budget for quitting OBS.
+const EXIT_BUDGET: Duration = Duration::from_secs(2);
+
+struct Rig {
+    velora: Velora,
+    proxy: FaultProxy,
+    home: ObsHome,
+    obs: Option<Obs>,
+    ws: common::ws::Ws,
+    _display: common::Display,
+}
+
+impl Rig {
+    /// OBS talking to the sandbox through the fault proxy; logged in (unless
+    /// the browser is told to walk away) and streaming set up.
+    fn start(browser: &str) -> Rig {
+        let display = common::display();
+        let velora = Velora::start();
+        let proxy = FaultProxy::start(&velora.base_url());
+        let home = ObsHome::new(true);
+        let mut env = velora.obs_env(browser);
+        for (k, v) in env.iter_mut() {
+            if *k == "VELORA_API_URL" {
+                *v = proxy.url();
+            }
+        }
+        let obs = Obs::start(&home, &display.name, &env);
+        let mut ws = obs.ws();
+        if browser == "approve" {
+            assert_eq!(ws.velora("Login", json!({}))["ok"], true);
+            ws.wait_status(30, |s| s["loggedIn"] == true);
+            let r = ws.velora("ApplySetup", json!({}));
+            assert_eq!(r["ok"], true, "{r}");
+        }
+        Rig {
+            velora,
+            proxy,
+            home,
+            obs: Some(obs),
+            ws,
+            _display: display,
+        }
+    }
+
+    /// Sends `request` on its own connection from a thread (it may wait);
+    /// yields the answer, or `None` when OBS closed the connection first.
+    fn in_background(&self, request: &'static str, data: Value) -> std::thread::JoinHandle<Option<Value>> {
+        let port = self.obs.as_ref().unwrap().port;
+        std::thread::spawn(move || {
+            let mut ws = common::ws::Ws::connect(port).ok()?;
+            let answer = ws.try_velora(request, data);
+            drop(ws);
+            answer
+        })
+    }
+
+    /// Waits until the plugin is busy with a request to Velora.
+    fn wait_busy(&mut self) {
+        let st = self.ws.wait_status(10, |s| s["busy"] == true);
+        assert_eq!(st["busy"], true, "{st}");
+    }
+
+    /// Quits; OBS must be gone within the budget, cleanly, with no thread of ours.
+    fn quit_promptly(self, waiting: Vec<std::thread::JoinHandle<Option<Value>>>) {
+        let Rig {
+            velora,
+            proxy,
+            home,
+            obs,
+            ws,
+            _display,
+        } = self;
+        // Our own idle connection says goodbye first (obs-websocket would
+        // otherwise wait 5 s for a close handshake nobody answers).
+        ws.close();
+        let exit = obs.unwrap().stop();
+        let log = home.last_log();
+        // Our lines and OBS's own shutdown lines: what happened when.
+        let tail: Vec<&str> = log
+            .lines()
+            .filter(|l| {
+                l.contains("[velora]") || l.contains("Shutting down") || l.contains("shutdown") || l.contains("Freeing")
+            })
+            .collect();
+        assert_eq!(exit.code(), Some(0), "OBS exit {exit}:\n{}", tail.join("\n"));
+        assert!(
+            exit.after_quit < EXIT_BUDGET,
+            "OBS took {} ms to exit:\n{}",
+            exit.after_quit.as_millis(),
+            tail.join("\n")
+        );
+        assert!(
+            log.contains("[velora] unloaded; no thread of ours is running"),
+            "a thread of ours outlived the module:\n{}",
+            tail.join("\n")
+        );
+        // Every automation request that was waiting got its answer (or its
+        // connection closed) — none is left hanging.
+        let t = Instant::now();
+        for h in waiting {
+            while !h.is_finished() {
+                assert!(
+                    t.elapsed() < Duration::from_secs(5),
+                    "an automation request is still waiting"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            if let Some(v) = h.join().unwrap() {
+                assert_ne!(
+                    v["ok"].as_bool(),
+                    Some(true),
+                    "a request against a dead API succeeded: {v}"
+                );
+            }
+        }
+        drop(proxy);
+        drop(velora);
+    }
+}
+
+/// The reference: OBS without the plugin, quit the same way.
+#[test]
+fn without_the_plugin_obs_quits_within_the_budget_too() {
+    let display = common::display();
+    let home = ObsHome::new(false);
+    let obs = Obs::start(&home, &display.name, &[]);
+    let ws = obs.ws();
+    std::thread::sleep(Duration::from_millis(500));
+    ws.close();
+    let exit = obs.stop();
+    assert_eq!(exit.code(), Some(0), "OBS exit {exit}");
+    assert!(
+        exit.after_quit < EXIT_BUDGET,
+        "OBS alone took {} ms",
+        exit.after_quit.as_millis()
+    );
+    eprintln!("OBS without the plugin quit in {} ms", exit.after_quit.as_millis());
+}
+
+#[test]
+fn quits_promptly_while_the_api_stalls_with_a_request_in_flight() {
+    let mut rig = Rig::start("approve");
+    rig.velora.control("POST", "faults", json!({"latencyMs": 60000}));
+    let waiting = vec![rig.in_background("ApplySetup", json!({"protocol": "rtmp"}))];
+    rig.wait_busy();
+    rig.quit_promptly(waiting);
+}
+
+#[test]
+fn quits_promptly_when_the_api_is_a_black_hole() {
+    let mut rig = Rig::start("approve");
+    rig.proxy.black_hole();
+    let waiting = vec![rig.in_background("ApplySetup", json!({"protocol": "rtmp"}))];
+    rig.wait_busy();
+    rig.quit_promptly(waiting);
+}
+
+#[test]
+fn quits_promptly_when_the_api_is_down() {
+    let mut rig = Rig::start("approve");
+    rig.proxy.down();
+    let r = rig.ws.velora("GetCategories", json!({"refresh": true}));
+    assert_eq!(r["ok"], false, "{r}");
+    assert_eq!(r["error"]["code"], "NETWORK", "{r}");
+    rig.quit_promptly(Vec::new());
+}
+
+#[test]
+fn quits_promptly_with_five_automation_requests_queued_behind_a_stalled_one() {
+    let mut rig = Rig::start("approve");
+    rig.velora.control("POST", "faults", json!({"latencyMs": 60000}));
+    let mut waiting = vec![rig.in_background("ApplySetup", json!({"protocol": "rtmp"}))];
+    rig.wait_busy();
+    for i in 0..5 {
+        waiting.push(rig.in_background("SetStreamInfo", json!({"title": format!("Queued {i}")})));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    rig.quit_promptly(waiting);
+}
+
+#[test]
+fn quits_promptly_with_a_token_refresh_in_flight() {
+    let mut rig = Rig::start("approve");
+    // The access token expires: the next call refreshes first, and the
+    // token endpoint stalls.
+    rig.velora.control("POST", "expire-tokens", json!({}));
+    rig.velora.control("POST", "faults", json!({"latencyMs": 60000}));
+    let waiting = vec![rig.in_background("ApplySetup", json!({"protocol": "rtmp"}))];
+    rig.wait_busy();
+    rig.quit_promptly(waiting);
+}
+
+#[test]
+fn quits_promptly_while_a_login_waits_for_the_browser() {
+    // The scripted browser fetches the consent page and walks away.
+    let mut rig = Rig::start("none");
+    let r = rig.ws.velora("Login", json!({}));
+    assert_eq!(r["ok"], true, "{r}");
+    let st = rig.ws.wait_status(10, |s| s["loginPending"] == true);
+    assert_eq!(st["loginPending"], true, "{st}");
+    rig.quit_promptly(Vec::new());
+}
