@@ -33,10 +33,14 @@ jobs=${VELORA_JOBS:-$(nproc 2>/dev/null || echo 2)}
 for qt in "${majors[@]}"; do
   dir=$out/dock-qt$qt
   echo "build-dock: Qt $qt -> $dir" >&2
-  cmake -S "$root" -B "$dir" \
-    -DVELORA_QT="$qt" -DVELORA_BUILD_BOTH=OFF -DVELORA_BUILD_CORE=OFF \
-    -DVELORA_WERROR="${VELORA_WERROR:-OFF}" \
-    -DCMAKE_BUILD_TYPE="${CMAKE_BUILD_TYPE:-Release}" >&2
+  args=(-DVELORA_QT="$qt" -DVELORA_BUILD_BOTH=OFF -DVELORA_BUILD_CORE=OFF
+    -DVELORA_WERROR="${VELORA_WERROR:-OFF}" -DCMAKE_BUILD_TYPE="${CMAKE_BUILD_TYPE:-Release}")
+  # Configure once per set of options; later builds only run the (incremental)
+  # build, which re-configures by itself when a CMake file changed.
+  if [ ! -f "$dir/CMakeCache.txt" ] || [ "$(cat "$dir/.configured-with" 2>/dev/null)" != "${args[*]}" ]; then
+    cmake -S "$root" -B "$dir" "${args[@]}" >&2
+    printf '%s' "${args[*]}" > "$dir/.configured-with"
+  fi
   cmake --build "$dir" --target "velora-dock-qt$qt" --parallel "$jobs" >&2
   lib=$dir/velora-dock-qt$qt.so
   [ -f "$lib" ] || { echo "build-dock: $lib was not built" >&2; exit 1; }

@@ -1,112 +1,77 @@
 #!/usr/bin/env bash
-# The demo: builds obs-velora, starts the Velora sandbox (with a real
-# nginx-rtmp ingest) and OBS Studio with the plugin in a private OBS
-# configuration (your own OBS settings are not touched).
+# The demo, the README's first command. Builds obs-velora, its Qt docks, the
+# Velora sandbox and the demo driver (incrementally: a second run rebuilds
+# nothing that did not change), installs the plugin into the demo's own OBS
+# configuration under target/demo/ (your own OBS settings are never touched),
+# then runs the driver (demo/, target/release/velora-demo). It starts the
+# sandbox with its nginx-rtmp ingest and OBS 29 with the plugin, and walks
+# through the whole flow: log in through the browser, Use Velora, title,
+# category and tags, go live, LIVE with viewers in the dock, stop, quit.
 #
-#   bash scripts/demo.sh            # OBS on your desktop
-#   VELORA_DEMO_HEADLESS=1 bash scripts/demo.sh   # under Xvfb, screenshot to target/artifacts/demo.png
+#   bash scripts/demo.sh                          # OBS on your desktop: it says what to click
+#                                                 # and ticks each step off as you do it
+#   VELORA_DEMO_HEADLESS=1 bash scripts/demo.sh   # unattended under a private Xvfb, a screenshot
+#                                                 # per step in target/artifacts/demo/
+#
+# Without a desktop (no DISPLAY) it runs headless. Ctrl-C stops OBS, the
+# sandbox and nginx. The sandbox keeps its state (account, stream key, stream
+# info, tokens as hashes) in target/demo/sandbox-state.json between runs.
+# Environment: VELORA_SANDBOX_PORT (default 8787) and VELORA_RTMP_PORT (1935);
+# 0 picks a free port.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-DEMO=${VELORA_DEMO_DIR:-$ROOT/target/demo}
-PORT=${VELORA_SANDBOX_PORT:-8787}
-RTMP_PORT=${VELORA_RTMP_PORT:-1935}
+t0=$(date +%s%3N)
+DEMO=$ROOT/target/demo
 
-bash scripts/deps.sh
-cargo build --release --workspace
-bash scripts/build-dock.sh both "$ROOT/target" >/dev/null
+ms_since() { echo $(($(date +%s%3N) - $1)); }
+took() { awk -v ms="$(ms_since "$1")" 'BEGIN { if (ms < 1000) printf "%d ms", ms; else printf "%.1f s", ms / 1000 }'; }
 
-# A private OBS configuration with the plugin installed per user.
-CFG=$DEMO/config/obs-studio
-PLUG=$CFG/plugins/velora
-mkdir -p "$CFG/basic/profiles/Velora Demo" "$CFG/basic/scenes" "$PLUG/bin/64bit" "$PLUG/data"
-cp target/release/libvelora.so "$PLUG/bin/64bit/velora.so"
-cp target/dock-qt5/velora-dock-qt5.so target/dock-qt6/velora-dock-qt6.so "$PLUG/bin/64bit/"
-cp -r data/. "$PLUG/data/"
-if [ ! -f "$CFG/global.ini" ]; then
-  cat > "$CFG/global.ini" <<INI
-[General]
-Pre19Defaults=false
-Pre21Defaults=false
-Pre23Defaults=false
-Pre24.1Defaults=false
-FirstRun=true
-LastVersion=486539266
-EnableAutoUpdates=false
-ConfirmOnExit=false
+# Installs the built plugin per user into the OBS plugins directory $1
+# (velora/bin/64bit/velora.so, the Qt docks in velora/bin/64bit/velora/ where
+# OBS never loads them as modules, velora/data/): the one place that knows the
+# installed layout.
+install_plugin() {
+  local p=$1/velora
+  mkdir -p "$p/bin/64bit/velora" "$p/data"
+  cp target/release/libvelora.so "$p/bin/64bit/velora.so"
+  rm -f "$p/bin/64bit/velora-dock-qt5.so" "$p/bin/64bit/velora-dock-qt6.so" # the layout before 0.1.0's packaging
+  cp target/dock-qt5/velora-dock-qt5.so target/dock-qt6/velora-dock-qt6.so "$p/bin/64bit/velora/"
+  cp -r data/. "$p/data/"
+}
 
-[Basic]
-Profile=Velora Demo
-ProfileDir=Velora Demo
-SceneCollection=Untitled
-SceneCollectionFile=Untitled
-
-[BasicWindow]
-SysTrayEnabled=false
-
-[OBSWebSocket]
-FirstLoad=false
-ServerEnabled=true
-ServerPort=4455
-AlertsEnabled=false
-AuthRequired=false
-ServerPassword=
-INI
-  cat > "$CFG/basic/profiles/Velora Demo/basic.ini" <<INI
-[General]
-Name=Velora Demo
-
-[Video]
-BaseCX=1280
-BaseCY=720
-OutputCX=1280
-OutputCY=720
-FPSType=0
-FPSCommon=30
-
-[Output]
-Mode=Simple
-
-[SimpleOutput]
-StreamEncoder=x264
-Preset=veryfast
-VBitrate=2500
-ABitrate=160
-INI
-fi
-
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT INT TERM
-
-# The Velora sandbox, supervising nginx-rtmp; state survives restarts.
-target/release/velora-sandbox --port "$PORT" --nginx --rtmp-port "$RTMP_PORT" \
-  --state "$DEMO/sandbox-state.json" > "$DEMO/sandbox.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 50); do grep -q "listening on" "$DEMO/sandbox.log" && break; sleep 0.2; done
-grep "listening on\|rtmp" "$DEMO/sandbox.log" || { cat "$DEMO/sandbox.log"; exit 1; }
-
-if [ -n "${VELORA_DEMO_HEADLESS:-}" ] || [ -z "${DISPLAY:-}" ]; then
-  export DISPLAY=:${VELORA_DEMO_DISPLAY:-97}
-  Xvfb "$DISPLAY" -screen 0 1600x900x24 -nolisten tcp >/dev/null 2>&1 &
-  pids+=($!)
-  sleep 1
-  HEADLESS=1
-fi
-
-echo "Starting OBS with the Velora plugin (sandbox at http://127.0.0.1:$PORT)."
-echo "In OBS: open the Velora dock (Docks › Velora or Tools › Velora) and click 'Log in with Velora'."
-VELORA_API_URL="http://127.0.0.1:$PORT" HOME="$DEMO" XDG_CONFIG_HOME="$DEMO/config" \
-  obs --multi --disable-missing-files-check > "$DEMO/obs.stdout" 2>&1 &
-OBS_PID=$!
-pids+=($OBS_PID)
-
-if [ -n "${HEADLESS:-}" ]; then
-  sleep "${VELORA_DEMO_WAIT:-10}"
-  mkdir -p target/artifacts
-  import -window root target/artifacts/demo.png && echo "Screenshot: target/artifacts/demo.png"
-  [ -n "${VELORA_DEMO_KEEP:-}" ] && wait "$OBS_PID" || kill -INT "$OBS_PID"
-  wait "$OBS_PID" || true
+if [ -n "${VELORA_DEMO_HEADLESS:-}" ]; then
+  mode=headless
+elif [ -z "${DISPLAY:-}" ]; then
+  echo "No desktop here (DISPLAY is not set): the demo runs headless."
+  mode=headless
 else
-  wait "$OBS_PID" || true
+  mode=desktop
 fi
+
+t=$(date +%s%3N)
+deps=$(bash scripts/deps.sh)
+grep -v '^deps: ok$' <<<"$deps" || true
+echo "✓ system packages and Rust present ($(took "$t"))"
+
+t=$(date +%s%3N)
+mkdir -p "$DEMO"
+[ -x target/release/velora-demo ] || echo "  building (the first build takes a few minutes)…"
+cargo build --release --quiet -p obs-velora -p velora-sandbox -p velora-demo
+bash scripts/build-dock.sh both target >/dev/null 2>"$DEMO/build-dock.log" ||
+  { cat "$DEMO/build-dock.log" >&2; exit 1; }
+echo "✓ obs-velora, its Qt 5 and Qt 6 docks, the sandbox and the demo driver built ($(took "$t"))"
+
+home=$DEMO/$mode
+# Headless, every run is a new user's first start of OBS with the plugin.
+[ "$mode" = headless ] && rm -rf "$home"
+install_plugin "$home/config/obs-studio/plugins"
+
+# A crash of OBS leaves a core in $home for gdb (see the step's message).
+ulimit -c unlimited 2>/dev/null || true
+args=(--home "$home" --sandbox-bin target/release/velora-sandbox
+  --state "$DEMO/sandbox-state.json" --artifacts target/artifacts/demo
+  --port "${VELORA_SANDBOX_PORT:-8787}" --rtmp-port "${VELORA_RTMP_PORT:-1935}"
+  --since-ms "$t0")
+[ "$mode" = headless ] && args+=(--headless --browser "$ROOT/tests/scripts/fake-browser")
+exec target/release/velora-demo "${args[@]}"

@@ -21,6 +21,18 @@ MATRIX_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # qt6-svg-plugins so OBS 30+ draws its SVG toolbar icons.
 MATRIX_PACKAGES="obs-studio obs-plugins qt6-qpa-plugins xauth x11-utils libgl1-mesa-dri \
 python3 fonts-dejavu-core dbus qt6-svg-plugins"
+# Debian 12 (bookworm, OBS 29.0.2, Qt 5): obs-studio itself ships
+# obs-websocket, obs-outputs and obs-x264, and Qt 5's xcb platform plugin is
+# in libqt5gui5 (a dependency). Used by the clean-root package check.
+MATRIX_PACKAGES_BOOKWORM="obs-studio xauth x11-utils libgl1-mesa-dri python3 fonts-dejavu-core dbus"
+
+# The packages of RELEASE's root.
+packages_for() {
+    case $1 in
+    bookworm) printf '%s\n' "$MATRIX_PACKAGES_BOOKWORM" ;;
+    *) printf '%s\n' "$MATRIX_PACKAGES" ;;
+    esac
+}
 # Bump when the recipe below changes in a way that needs new roots.
 MATRIX_RECIPE=2
 
@@ -114,12 +126,13 @@ root_mounted() {
     mountpoint -q "$1/proc" && mountpoint -q "$1/tmp" && mountpoint -q "$1/dev"
 }
 
-# Host tools the matrix needs (debootstrap, zstd), installed with apt if missing.
+# Host tools the matrix needs (debootstrap, zstd, patchelf), installed with apt if missing.
 ensure_host_tools() {
     local need=()
     command -v debootstrap >/dev/null || need+=(debootstrap)
     command -v zstd >/dev/null || need+=(zstd)
     command -v mountpoint >/dev/null || need+=(util-linux)
+    command -v patchelf >/dev/null || need+=(patchelf)
     if [ ${#need[@]} -gt 0 ]; then
         mlog "installing on the host: ${need[*]}"
         apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >&2
@@ -128,7 +141,7 @@ ensure_host_tools() {
 
 stamp_for() { # RELEASE
     printf 'recipe=%s\nrelease=%s\nmirror=%s\npackages=%s\n' \
-        "$MATRIX_RECIPE" "$1" "$(host_mirror)" "$MATRIX_PACKAGES"
+        "$MATRIX_RECIPE" "$1" "$(host_mirror)" "$(packages_for "$1")"
 }
 
 # Deletes a root. Refuses while anything is mounted under it: with /tmp or
@@ -164,9 +177,11 @@ build_root() {
     printf '#!/bin/sh\nexit 101\n' >"$tmp/usr/sbin/policy-rc.d"
     chmod 755 "$tmp/usr/sbin/policy-rc.d"
     mount_root "$tmp"
-    mlog "$release: apt-get install $MATRIX_PACKAGES"
+    local pkgs
+    pkgs=$(packages_for "$release")
+    mlog "$release: apt-get install $pkgs"
     if ! chroot "$tmp" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 \
-        sh -c "apt-get update -q && apt-get install -y -q --no-install-recommends $MATRIX_PACKAGES && apt-get clean" \
+        sh -c "apt-get update -q && apt-get install -y -q --no-install-recommends $pkgs && apt-get clean" \
         >"$tmp.apt.log" 2>&1; then
         tail -n 30 "$tmp.apt.log" >&2
         umount_under "$tmp"
@@ -247,4 +262,150 @@ root_obs_version() {
     else
         dpkg-query --admindir="$root/var/lib/dpkg" -W -f '${Version}' obs-studio 2>/dev/null
     fi
+}
+
+# --- the upstream-layout root ------------------------------------------------
+# OBS's own CMake gives libobs and the frontend API the soname .so.30 (30 for
+# OBS 30, 31 and 32): that is what the obsproject PPA, Flathub and source
+# builds run. Debian renames it .so.0 and adds a .so.30 link. This root is a
+# copy of the sid root re-linked to upstream's names with patchelf: the
+# libraries are called libobs.so.30 / libobs-frontend-api.so.30 (soname and
+# file), every ELF that needed .so.0 now needs .so.30, and no .so.0 of them
+# exists at all. libobs-opengl is left alone (libobs dlopens it by name).
+# (Upstream 30.2+ also installs a libobs.so.0 compat link; 30.0/30.1 and
+# packagers who drop it do not: this root is the strict case.)
+UPSTREAM_RECIPE=1
+UPSTREAM_RELINKED="libobs libobs-frontend-api"
+
+upstream_dir() { printf '%s/sid-upstream\n' "$MATRIX_CACHE"; }
+
+# Re-links ROOT (unmounted) in place; fails loudly if anything still names .so.0.
+relink_upstream() {
+    local root=$1 lib name real new f
+    lib=$(dirname "$(find "$root/usr/lib" -name 'libobs.so.0' | head -n1)")
+    [ -d "$lib" ] && [ "$lib" != . ] || mdie "relink: no libobs.so.0 under $root/usr/lib"
+    for name in $UPSTREAM_RELINKED; do
+        real=$(readlink -f "$lib/$name.so.0")
+        [ -f "$real" ] || mdie "relink: $lib/$name.so.0 does not resolve to a file"
+        new="$lib/$name.so.30.relinked"
+        cp -p "$real" "$new"
+        patchelf --set-soname "$name.so.30" "$new"
+        # Every name of it goes: the .so.0 link or file, the old .so.30 link,
+        # the versioned file they pointed at.
+        rm -f "$lib/$name.so.0" "$lib/$name.so.30" "$real"
+        mv "$new" "$lib/$name.so.30"
+    done
+    # Every ELF under /usr that needed the .so.0 names.
+    while IFS= read -r -d '' f; do
+        head -c 4 "$f" 2>/dev/null | grep -q 'ELF' || continue
+        local needs
+        needs=$(patchelf --print-needed "$f" 2>/dev/null) || continue
+        for name in $UPSTREAM_RELINKED; do
+            if grep -qx "$name.so.0" <<<"$needs"; then
+                patchelf --replace-needed "$name.so.0" "$name.so.30" "$f"
+            fi
+        done
+    done < <(find "$root/usr" -type f \( -name '*.so' -o -name '*.so.*' -o -perm -u+x \) -print0)
+    chroot "$root" /sbin/ldconfig
+    # Checks: no .so.0 of them anywhere, nothing needs one, the soname is .so.30.
+    local left
+    left=$(find "$root" -xdev \( -name 'libobs.so.0*' -o -name 'libobs-frontend-api.so.0*' \) | head -n5)
+    [ -z "$left" ] || mdie "relink: still there: $left"
+    for name in $UPSTREAM_RELINKED; do
+        patchelf --print-soname "$lib/$name.so.30" | grep -qx "$name.so.30" || mdie "relink: soname of $name"
+    done
+    left=$(find "$root/usr" -type f \( -name '*.so*' -o -perm -u+x \) -exec sh -c \
+        'patchelf --print-needed "$1" 2>/dev/null | grep -qE "^libobs(-frontend-api)?\.so\.0$" && echo "$1"' _ {} \; | head -n5)
+    [ -z "$left" ] || mdie "relink: still needing .so.0: $left"
+    if chroot "$root" /sbin/ldconfig -p | grep -qE 'libobs(-frontend-api)?\.so\.0 '; then
+        mdie "relink: the loader cache still knows a .so.0"
+    fi
+}
+
+# Makes the upstream-layout root ready (reuse or rebuild from the sid root);
+# prints its path. The sid root must exist and be unmounted or mounted (it is
+# only read).
+ensure_upstream_root() {
+    local sid dir root stamp want
+    sid=$(release_root sid)
+    [ -x "$sid/usr/bin/obs" ] || mdie "upstream: the sid root is missing (ensure_root sid first)"
+    dir=$(upstream_dir)
+    root=$dir/root
+    stamp=$dir/stamp
+    want="$(cat "$(release_dir sid)/stamp")
+upstream=$UPSTREAM_RECIPE"
+    mkdir -p "$dir"
+    umount_under "$dir"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$root/usr/bin/obs" ]; then
+        mlog "upstream: reusing $root"
+        printf '%s\n' "$root"
+        return
+    fi
+    rm -f "$stamp"
+    remove_root "$root"
+    remove_root "$root.partial"
+    mlog "upstream: copying the sid root and re-linking libobs to upstream's sonames"
+    # Only the root's own files (not what is mounted into it).
+    mkdir -p "$root.partial"
+    tar -C "$sid" --one-file-system --numeric-owner --xattrs -cf - . | tar -C "$root.partial" --numeric-owner --xattrs -xf -
+    relink_upstream "$root.partial"
+    mount_root "$root.partial"
+    local v
+    v=$(chroot "$root.partial" env -i PATH=/usr/bin:/bin HOME=/root obs --version 2>&1 | tail -n1) || {
+        umount_under "$root.partial"
+        mdie "upstream: 'obs --version' fails after re-linking: $v"
+    }
+    umount_under "$root.partial"
+    mlog "upstream: $v runs with libobs.so.30 only"
+    mv "$root.partial" "$root"
+    printf '%s\n' "$want" >"$stamp"
+    printf '%s\n' "$root"
+}
+
+# --- throw-away overlays -------------------------------------------------------
+# overlay_root LOWER NAME: a writable view of LOWER at
+# <cache>/overlays/NAME/merged (overlayfs; upper and work directories beside
+# it), so a test may install and remove packages without changing the cached
+# root. Any earlier overlay of that NAME is dropped first. Prints the path.
+overlay_dir() { printf '%s/overlays/%s\n' "$MATRIX_CACHE" "$1"; }
+
+overlay_root() {
+    local lower=$1 name=$2 d
+    d=$(overlay_dir "$name")
+    drop_overlay "$name"
+    mkdir -p "$d/upper" "$d/work" "$d/merged"
+    mount -t overlay "velora-$name" -o "lowerdir=$lower,upperdir=$d/upper,workdir=$d/work" "$d/merged" ||
+        mdie "overlay $name: mount failed (overlayfs)"
+    mount --make-private "$d/merged"
+    printf '%s\n' "$d/merged"
+}
+
+drop_overlay() {
+    local d
+    d=$(overlay_dir "$1")
+    [ -e "$d" ] || return 0
+    kill_in_root "$(readlink -f "$d/merged")"
+    umount_under "$d"
+    [ -z "$(mounts_under "$d")" ] || mdie "refusing to delete $d: mounts remain under it"
+    rm -rf --one-file-system "$d"
+}
+
+# Processes whose root is ROOT (OBS, fake-browser left behind).
+kill_in_root() {
+    local root=$1 p
+    for p in /proc/[0-9]*; do
+        [ "$(readlink "$p/root" 2>/dev/null)" = "$root" ] && kill -KILL "${p#/proc/}" 2>/dev/null || true
+    done
+}
+
+# install_ca ROOT PEM: PEM becomes a CA the root's system trusts
+# (/usr/local/share/ca-certificates + update-ca-certificates).
+install_ca() {
+    local root=$1 pem=$2
+    mkdir -p "$root/usr/local/share/ca-certificates"
+    cp "$pem" "$root/usr/local/share/ca-certificates/velora-matrix-test-ca.crt"
+    chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin update-ca-certificates >/dev/null ||
+        mdie "update-ca-certificates failed in $root"
+    grep -q "$(sed -n 2p "$pem")" "$root/etc/ssl/certs/ca-certificates.crt" ||
+        mdie "the CA did not reach $root/etc/ssl/certs/ca-certificates.crt"
 }
