@@ -29,7 +29,8 @@
 # tarball for a fast restore); see docs/matrix.md. Needs root (chroot, mount).
 # Environment: VELORA_MATRIX_CACHE, VELORA_MATRIX_MIRROR (default: the host's
 # apt mirror), VELORA_MATRIX_ROW_TIMEOUT (s, default 900), VELORA_MATRIX_TARBALL
-# (0: keep no tarball). Exit status 0 only when every row passed.
+# (0: keep no tarball), VELORA_MATRIX_TESTS (test binaries to run in every row
+# instead of its own list). Exit status 0 only when every row passed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -69,7 +70,15 @@ declare -A ROW_WHERE=([29]="host (Debian 12)" [30]="Debian trixie chroot" [32]="
     [https]="sid chroot, sandbox over HTTPS, CA in the system store"
     [deb-bookworm]="clean bookworm root, .deb via apt" [deb-trixie]="clean trixie root, .deb via apt"
     [deb-sid]="clean sid root, .deb via apt")
-tests_of() { printf '%s\n' "${ROW_TESTS[$1]:-$TESTS_OBS}"; }
+# VELORA_MATRIX_TESTS (space- or comma-separated test binaries) replaces
+# every row's own list: for re-running one test on the rows while fixing it.
+tests_of() {
+    if [ -n "${VELORA_MATRIX_TESTS:-}" ]; then
+        printf '%s\n' "${VELORA_MATRIX_TESTS//,/ }"
+    else
+        printf '%s\n' "${ROW_TESTS[$1]:-$TESTS_OBS}"
+    fi
+}
 
 rows=()
 IFS=, read -r -a wanted <<<"$rows_wanted"

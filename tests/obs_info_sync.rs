@@ -176,8 +176,7 @@ fn each_profile_keeps_its_title_and_it_is_sent_when_the_stream_starts() {
         true
     );
 
-    let r = ws.request("CreateProfile", json!({"profileName": "Music"}));
-    assert!(r.ok, "CreateProfile: {}", r.comment);
+    ws.create_profile("Music");
     let r = ws.request("SetCurrentProfile", json!({"profileName": "Music"}));
     assert!(r.ok, "SetCurrentProfile: {}", r.comment);
     assert_eq!(ws.velora("ApplySetup", json!({}))["ok"], true);

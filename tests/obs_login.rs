@@ -163,7 +163,13 @@ fn login_over_https_is_refused_when_the_system_does_not_trust_the_certificate() 
 
     let obs = Obs::start(&home, &display.name, &env);
     let mut ws = obs.ws();
-    let before = ws.wait_status(10, |s| s["apiBaseUrl"].as_str() == Some(velora.base_url().as_str()));
+    // Ready, and OBS's service read on the UI thread (on a slow start the
+    // first status has no service yet).
+    let before = ws.wait_status(10, |s| {
+        s["ready"] == true
+            && s["serviceType"].is_string()
+            && s["apiBaseUrl"].as_str() == Some(velora.base_url().as_str())
+    });
     assert_eq!(before["loggedIn"], false);
 
     let r = ws.velora("Login", json!({}));

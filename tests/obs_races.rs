@@ -24,8 +24,7 @@ fn status_reads_survive_profile_switches_and_service_replacement() {
     assert_eq!(ws.velora("Login", json!({}))["ok"], true);
     ws.wait_status(30, |s| s["loggedIn"] == true);
     assert_eq!(ws.velora("ApplySetup", json!({}))["ok"], true);
-    let r = ws.request("CreateProfile", json!({"profileName": "Second"}));
-    assert!(r.ok, "CreateProfile: {}", r.comment);
+    ws.create_profile("Second");
 
     let stop = Arc::new(AtomicBool::new(false));
     let reads = Arc::new(AtomicUsize::new(0));

@@ -66,7 +66,7 @@ fn soak_start_login_apply_stream_quit() {
         assert_eq!(ws.velora("Login", json!({}))["ok"], true);
         ws.wait_status(30, |s| s["loggedIn"] == true);
         // Profiles switched back and forth, and a tool replaces the service.
-        assert!(ws.request("CreateProfile", json!({"profileName": "Soak"})).ok);
+        ws.create_profile("Soak");
         assert!(ws.request("SetCurrentProfile", json!({"profileName": "Untitled"})).ok);
         let r = ws.request(
             "SetStreamServiceSettings",

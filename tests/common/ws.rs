@@ -30,6 +30,31 @@ impl Ws {
             .unwrap_or_else(|e| panic!("CallVendorRequest {request_type} failed: {e}"))
     }
 
+    /// `CreateProfile`, then waits until OBS has made it and switched to it:
+    /// obs-websocket answers before OBS has done either (the frontend API
+    /// queues `NewProfile` on the UI thread), so a `SetCurrentProfile` right
+    /// after it can find no such profile, or be undone by the late switch.
+    pub fn create_profile(&mut self, name: &str) {
+        let r = self.request("CreateProfile", serde_json::json!({"profileName": name}));
+        assert!(r.ok, "CreateProfile {name}: {}", r.comment);
+        let t = Instant::now();
+        loop {
+            let r = self.request("GetProfileList", serde_json::json!({}));
+            let listed = r.data["profiles"]
+                .as_array()
+                .is_some_and(|p| p.iter().any(|n| n == name));
+            if listed && r.data["currentProfileName"] == name {
+                return;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(10),
+                "OBS never made profile {name}: {}",
+                r.data
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Polls `GetStatus` until `pred` holds (panics with the last status after `secs`).
     pub fn wait_status(&mut self, secs: u64, pred: impl Fn(&Value) -> bool) -> Value {
         let mut last = Value::Null;

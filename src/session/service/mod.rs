@@ -19,7 +19,7 @@ use super::Reply;
 use crate::api::{Priority, StreamSetup};
 use crate::cancel::Cancel;
 use crate::errors::Failure;
-use crate::host::Host;
+use crate::host::{CurrentService, Host};
 use crate::status::{self, ServiceMode};
 use crate::stream_config::{Protocol, ServiceSettings};
 use crate::text::{tr, tr_args};
@@ -138,7 +138,12 @@ impl ObsService {
         match api.call(priority, |cl, t| cl.stream_setup(t)) {
             Ok(setup) => {
                 learn_setup(&setup);
-                self.set_key_checked(Some(Instant::now()));
+                // Checked only when the key OBS holds is Velora's: a repaired
+                // or custom service keeps the key the streamer typed, which
+                // the check before going live must still compare.
+                if holds_key(&c, &setup.stream_key) {
+                    self.set_key_checked(Some(Instant::now()));
+                }
                 self.looked_up_for = Some(print);
                 self.lookup_failed = None;
                 host.refresh_service();
@@ -429,8 +434,39 @@ impl ObsService {
     }
 }
 
+/// Whether the key OBS's service holds is `key`.
+fn holds_key(c: &CurrentService, key: &Secret) -> bool {
+    let held = c.velora.as_ref().map(|v| &v.key).or(c.other.as_ref().map(|o| &o.key));
+    held == Some(key)
+}
+
 #[cfg(test)]
 mod tests {
+    use crate::host::{CurrentService, OtherService};
+    use crate::Secret;
+
+    #[test]
+    fn only_velora_s_own_key_counts_as_checked() {
+        let velora_key = Secret::new("live_velora");
+        let custom = |key: &str| CurrentService {
+            type_id: "rtmp_custom".into(),
+            velora: None,
+            other: Some(OtherService {
+                name: String::new(),
+                server: "rtmp://ingest.velora.invalid/live".into(),
+                key: Secret::new(key),
+            }),
+        };
+        assert!(super::holds_key(&custom("live_velora"), &velora_key));
+        assert!(!super::holds_key(&custom("typed_by_hand"), &velora_key));
+        let none = CurrentService {
+            type_id: "velora".into(),
+            velora: None,
+            other: None,
+        };
+        assert!(!super::holds_key(&none, &velora_key));
+    }
+
     #[test]
     fn whip_urls_are_redacted() {
         let r = super::redact_whip("https://ingest.velora.tv:3334/live/live_abc123xyz789/whip");
