@@ -214,3 +214,27 @@ fn quits_promptly_while_a_login_waits_for_the_browser() {
     assert_eq!(st["loginPending"], true, "{st}");
     rig.quit_promptly(Vec::new());
 }
+
+/// The one crash `Obs::stop` lets through is obs-websocket's own accept race
+/// (seen once in CI on OBS 29, docs/obs-websocket-exit-race.md), recognised
+/// from its backtrace only: any frame of ours, another crashing frame, or a
+/// main thread not stopping obs-websocket's server fails as before.
+#[test]
+fn only_obs_websockets_own_stop_race_is_let_through() {
+    use common::obs::is_websocket_stop_race;
+    let bt = include_str!("data/obs29-websocket-stop-race.txt");
+    assert!(is_websocket_stop_race(bt));
+    let with_ours = bt.replacen(
+        "WebSocketServer::ServerRunner() () from",
+        "WebSocketServer::ServerRunner() () from /x/velora.so\n#13 0x0 in velora_something () from",
+        1,
+    );
+    assert!(!is_websocket_stop_race(&with_ours));
+    let not_stopping = bt.replace("WebSocketServer::Stop()", "WebSocketServer::Start()");
+    assert!(!is_websocket_stop_race(&not_stopping));
+    let elsewhere = bt.replacen("reactive_socket_service_base::start_op", "something_else", 1);
+    assert!(!is_websocket_stop_race(&elsewhere));
+    assert!(!is_websocket_stop_race(
+        "(no core file found in /tmp/x — core_pattern or ulimit?)"
+    ));
+}

@@ -144,6 +144,38 @@ impl std::fmt::Display for Exit {
 /// Reads a core OBS left in `dir` (or, in a chroot, in the root's `/`): all
 /// threads' backtraces, saved under target/artifacts/crashes/. The core is
 /// removed afterwards (they are large).
+/// The crash obs-websocket has on its own while it stops its server
+/// (`WebSocketServer::Stop` on OBS's main thread closes the listening socket
+/// while its asio thread, completing the cancelled accept, starts a new one
+/// on it: `handle_accept` → `start_accept` → `start_op`). Recognised only when
+/// the crashing thread is that accept path with no frame of the plugin, and
+/// the main thread is in `WebSocketServer::Stop`.
+pub fn is_websocket_stop_race(bt: &str) -> bool {
+    let lines: Vec<&str> = bt.lines().collect();
+    // gdb prints the crashing frame first, then every thread.
+    let Some(first) = lines.iter().find(|l| l.starts_with("#0")) else {
+        return false;
+    };
+    let threads: Vec<Vec<&str>> = lines
+        .split(|l| l.starts_with("Thread "))
+        .skip(1)
+        .map(|t| t.to_vec())
+        .collect();
+    let crashing = threads.iter().find(|t| t.first() == Some(first));
+    let Some(crashing) = crashing else {
+        return false;
+    };
+    let text = crashing.join("\n");
+    first.contains("reactive_socket_service_base::start_op")
+        && text.contains("websocketpp::server<websocketpp::config::asio>::start_accept")
+        && text.contains("websocketpp::server<websocketpp::config::asio>::handle_accept")
+        && text.contains("WebSocketServer::ServerRunner")
+        && !bt.to_lowercase().contains("velora")
+        && threads
+            .iter()
+            .any(|t| t.iter().any(|l| l.contains("WebSocketServer::Stop()")))
+}
+
 fn crash_backtrace(dir: &Path, pid: u32) -> String {
     let root = obs_root();
     let mut cores: Vec<PathBuf> = [Some(dir.to_path_buf()), root.clone()]
@@ -251,9 +283,20 @@ impl Obs {
     /// `obs_rig::obs::MIN_LIFETIME`)
     /// and fails the test on any crash, with its backtrace. A hang (no exit
     /// within 30 s) fails too, with every thread's stack.
+    ///
+    /// One crash is not ours and is let through, loudly: obs-websocket's own
+    /// accept race while it stops its server
+    /// ([`is_websocket_stop_race`], docs/obs-websocket-exit-race.md).
     pub fn stop(self) -> Exit {
         let exit = self.quit();
         if let Some(bt) = &exit.crash {
+            if is_websocket_stop_race(bt) {
+                eprintln!(
+                    "NOTE: OBS crashed at exit in obs-websocket's own accept race \
+                     (docs/obs-websocket-exit-race.md), not in the plugin:\n{bt}"
+                );
+                return exit;
+            }
             panic!("OBS crashed at exit ({}):\n{bt}", exit.status);
         }
         exit
