@@ -537,7 +537,7 @@ fn quit_obs(d: &mut Demo) -> Result<Outcome, Failure> {
     let key = d.state()?.stream_key;
     let logs: String = obs_rig::obs::log_files(&d.obs_dir())
         .iter()
-        .map(|f| std::fs::read_to_string(f).unwrap_or_default())
+        .map(|f| obs_rig::obs::read_log(f))
         .collect();
     for needle in ["vat_", "vrt_", "code_verifier"] {
         if logs.contains(needle) {

@@ -315,9 +315,17 @@ pub fn log_files(obs_dir: &Path) -> Vec<PathBuf> {
 
 /// The newest OBS log in `obs_dir`.
 pub fn last_log(obs_dir: &Path) -> String {
-    log_files(obs_dir)
-        .last()
-        .map(|f| std::fs::read_to_string(f).unwrap_or_default())
+    log_files(obs_dir).last().map(|f| read_log(f)).unwrap_or_default()
+}
+
+/// One OBS log file as text, whatever bytes it holds. OBS's log is not
+/// always UTF-8 (names in other encodings; once, on OBS 29, a line with
+/// stray NUL and binary bytes in it): reading it strictly would give an
+/// empty string, and every check on it (a line is there, a secret is not)
+/// would be silently wrong.
+pub fn read_log(path: &Path) -> String {
+    std::fs::read(path)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
         .unwrap_or_default()
 }
 
@@ -330,6 +338,22 @@ pub fn tail(log: &str, n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_log_with_binary_bytes_is_still_read() {
+        let dir = std::env::temp_dir().join(format!("obs-rig-log-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("log.txt");
+        std::fs::write(
+            &f,
+            b"12:00:00.000: [velora] dock loaded\n\x00\xf0\x3f garbage\n12:00:00.001: next\n",
+        )
+        .unwrap();
+        let text = read_log(&f);
+        assert!(text.contains("[velora] dock loaded"));
+        assert!(text.contains("next"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn versions_and_how_to_quit_them() {

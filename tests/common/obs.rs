@@ -65,7 +65,7 @@ impl ObsHome {
     pub fn logs(&self) -> String {
         let mut out = String::new();
         for f in obs_rig::obs::log_files(&self.obs_dir()) {
-            out.push_str(&std::fs::read_to_string(f).unwrap_or_default());
+            out.push_str(&obs_rig::obs::read_log(&f));
         }
         out
     }
