@@ -330,6 +330,9 @@ res=$out/results.md
     echo
     echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') on $(. /etc/os-release && echo "$PRETTY_NAME") ($(uname -m)),"
     echo "obs-velora $(git -C "$repo" describe --always --dirty 2>/dev/null || echo '?'), by \`bash scripts/matrix.sh\`."
+    if [ -n "${VELORA_MATRIX_TESTS:-}" ]; then
+        echo "Only these tests ran in every row (VELORA_MATRIX_TESTS): ${VELORA_MATRIX_TESTS}."
+    fi
     echo
     echo "| row | OBS | Qt | where | dock | result | passed | failed | time |"
     echo "|---|---|---|---|---|---|---|---|---|"
