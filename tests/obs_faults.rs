@@ -195,6 +195,10 @@ impl Rig {
         }
         let Rig { obs, ws, home, .. } = self;
         ws.close();
+        // What held OBS's UI thread, named by the plugin (shown when a row fails).
+        for l in home.logs().lines().filter(|l| l.contains("held OBS's UI thread")) {
+            println!("{l}");
+        }
         let exit = obs.unwrap().stop();
         assert_eq!(exit.code(), Some(0), "OBS exit {exit}:\n{}", home.log_tail(30));
     }
