@@ -245,9 +245,15 @@ pub fn handle(request: &str, data: &Value) -> Value {
         return error(codes::NOT_READY, Failure::NotReady.message());
     };
     if request == "GetStatus" {
-        // The next status reads OBS's service afresh (this one may be a few
-        // milliseconds behind a tool that just replaced it).
-        host.refresh_service();
+        // OBS's service as it is now: a tool may have just replaced it
+        // (obs-websocket's SetStreamServiceSettings tells no one). Bounded
+        // wait for one read on OBS's UI thread, never for the network; not
+        // before FINISHED_LOADING (the UI thread is still loading OBS).
+        if session::is_running() {
+            host.settle_service();
+        } else {
+            host.refresh_service();
+        }
         return status_json(host.as_ref());
     }
     match parse(request, data) {

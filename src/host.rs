@@ -22,6 +22,13 @@ pub trait Host: Send + Sync {
     /// keeps the services it creates alive), so the copy is also refreshed
     /// every few seconds and whenever a tool asks for the status.
     fn refresh_service(&self) {}
+    /// [`Host::refresh_service`], then waits for that read (off the UI
+    /// thread only; a quarter of a second at most, never while OBS quits):
+    /// afterwards [`Host::current_service`] is at least as new as the call.
+    /// For `GetStatus`, so a tool that changed the service sees its change.
+    fn settle_service(&self) {
+        self.refresh_service()
+    }
     /// Emits an obs-websocket vendor event.
     fn emit_event(&self, name: &str, data: serde_json::Value);
     /// `obs_frontend_streaming_active()`.

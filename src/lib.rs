@@ -20,6 +20,7 @@ pub mod guard;
 pub mod host;
 pub mod imagehead;
 pub mod metrics;
+pub mod reads;
 pub mod secret;
 pub mod session;
 pub mod settings;

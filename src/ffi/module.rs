@@ -51,6 +51,10 @@ impl Host for ObsHost {
         stream_service::queue_refresh();
     }
 
+    fn settle_service(&self) {
+        stream_service::settle();
+    }
+
     fn emit_event(&self, name: &str, data: serde_json::Value) {
         super::websocket::emit(name, &data);
     }

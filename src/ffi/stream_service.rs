@@ -13,14 +13,20 @@ use super::settings_io::{read_settings, velora_settings_json};
 use super::{cstr_to_string, cstring, sys, ui};
 use crate::cancel::Cancel;
 use crate::host::{CurrentService, OtherService};
+use crate::reads::{Ask, Reads};
 use crate::session::service::{self as policy, StartFix};
 use crate::stream_config::{ServiceSettings, SERVICE_ID};
 use crate::Secret;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
+use std::time::Duration;
 
 static CACHE: Mutex<Option<CurrentService>> = Mutex::new(None);
-static REFRESH_QUEUED: AtomicBool = AtomicBool::new(false);
+/// Reads of the service on the UI thread, numbered for [`settle`].
+static READS: Reads = Reads::new();
+
+/// How long [`settle`] waits for OBS's UI thread: a UI thread that busy
+/// (a dialog being built) leaves the caller the copy as it is.
+pub const SETTLE_WAIT: Duration = Duration::from_millis(250);
 
 /// The file beside service.json that keeps the user's previous service.
 pub const PREVIOUS_SERVICE_FILE: &str = "velora-previous-service.json";
@@ -187,18 +193,38 @@ pub fn before_start() {
 }
 
 /// Any thread: a refresh on the UI thread soon (bursts become one).
-pub fn queue_refresh() {
-    if !REFRESH_QUEUED.swap(true, Ordering::SeqCst) {
-        ui::queue(|| {
-            REFRESH_QUEUED.store(false, Ordering::SeqCst);
+pub fn queue_refresh() -> u64 {
+    let ask = READS.ask();
+    if let Ask::Queue(n) = ask {
+        ui::queue(move || {
+            READS.started(n);
             refresh();
+            READS.finished(n);
         });
     }
+    ask.number()
+}
+
+/// Any thread but the UI thread: has OBS's service read afresh on the UI
+/// thread and waits for that read, so the copy is at least as new as the
+/// moment of the call (a tool that replaced the service through
+/// obs-websocket and then asks for the status sees its change). Waits at
+/// most [`SETTLE_WAIT`] and never once OBS is quitting (its UI thread may
+/// then be waiting for the caller's thread); on the UI thread it waits for
+/// nothing (the read could not run meanwhile).
+pub fn settle() {
+    if ui::on_ui_thread() || ui::is_closed() {
+        return;
+    }
+    let n = queue_refresh();
+    READS.wait(n, SETTLE_WAIT, ui::is_closed);
 }
 
 /// Unload: nothing of OBS's is kept.
 pub fn forget() {
     *CACHE.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    // A read OBS never ran (queued at EXIT) must not block the next load's.
+    READS.dropped();
 }
 
 /// The current profile's directory (where OBS keeps service.json).

@@ -95,6 +95,11 @@ pub fn close() {
     CLOSED.store(true, Ordering::SeqCst);
 }
 
+/// After OBS's EXIT: a queued task will not run.
+pub fn is_closed() -> bool {
+    CLOSED.load(Ordering::SeqCst)
+}
+
 /// Module load (a new OBS run in the same process, as in the tests' headless
 /// harness): tasks run again.
 pub fn open() {

@@ -155,6 +155,35 @@ pub fn copy_dir(from: &Path, to: &Path) {
 pub use obs_rig::{free_port, wait_for};
 
 /// An X display: the one in `$DISPLAY`, or a private Xvfb stopped on drop.
+/// Xvfb, a sandbox that approves logins, OBS with the plugin (per-user
+/// install, tokens in the keyring) and an obs-websocket client, logged in
+/// to Velora. Fields drop in order: the client, OBS, its home, the sandbox,
+/// the display.
+pub struct LoggedIn {
+    pub ws: ws::Ws,
+    pub obs: obs::Obs,
+    pub home: obs::ObsHome,
+    pub velora: sandbox::Velora,
+    pub display: Display,
+}
+
+pub fn logged_in_obs() -> LoggedIn {
+    let display = display();
+    let velora = sandbox::Velora::start();
+    let home = obs::ObsHome::new(true);
+    let obs = obs::Obs::start(&home, &display.name, &velora.obs_env("approve"));
+    let mut ws = obs.ws();
+    assert_eq!(ws.velora("Login", serde_json::json!({}))["ok"], true);
+    ws.wait_status(30, |s| s["loggedIn"] == true);
+    LoggedIn {
+        ws,
+        obs,
+        home,
+        velora,
+        display,
+    }
+}
+
 pub struct Display {
     pub name: String,
     _xvfb: Option<obs_rig::x11::Xvfb>,
