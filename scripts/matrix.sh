@@ -61,7 +61,8 @@ declare -A ROW_BASE=([29]=host [30]=trixie [32]=sid [upstream]=upstream [flatpak
     [deb-bookworm]=bookworm [deb-trixie]=trixie [deb-sid]=sid)
 declare -A ROW_OVERLAY=([https]=1 [deb-bookworm]=1 [deb-trixie]=1 [deb-sid]=1)
 # Row 32 also runs the dock's picker, checklist and languages on Qt 6 (its
-# screenshots: target/artifacts/picker-*, lang-*).
+# screenshots: target/artifacts/row32-picker-*, row32-lang-*; every row's
+# tests see VELORA_TEST_ROW).
 declare -A ROW_TESTS=([32]="$TESTS_OBS obs_picker" [https]="obs_login obs_stream" [deb-bookworm]=obs_package [deb-trixie]=obs_package
     [deb-sid]=obs_package)
 declare -A ROW_WHERE=([29]="host (Debian 12)" [30]="Debian trixie chroot" [32]="Debian sid chroot"
@@ -257,6 +258,7 @@ for r in "${rows[@]}"; do
         esac
         env_row+=("VELORA_OBS_CMD=$repo/scripts/matrix/obs-in-chroot $root")
     fi
+    env_row+=("VELORA_TEST_ROW=$r")
     case $r in
     upstream) env_row+=(VELORA_TEST_ARTIFACT_TAG=upstream) ;;
     flatpak) env_row+=(VELORA_TEST_LAYOUT=flatpak VELORA_TEST_ARTIFACT_TAG=flatpak) ;;

@@ -43,8 +43,14 @@ fn type_text(display: &str, text: &str) {
     std::thread::sleep(Duration::from_millis(400));
 }
 
-/// A screenshot of the whole screen and of the dock (the right 520 pixels).
+/// A screenshot of the whole screen and of the dock (the right 520 pixels);
+/// in a matrix row its name starts with the row (`row32-…`), so no row
+/// overwrites the host's.
 fn shot(display: &str, name: &str) {
+    let name = &match std::env::var("VELORA_TEST_ROW") {
+        Ok(row) if !row.is_empty() => format!("row{row}-{name}"),
+        _ => name.to_string(),
+    };
     std::thread::sleep(Duration::from_millis(700));
     let full = common::screenshot(display, name).unwrap_or_else(|| panic!("screenshot {name}"));
     let dock = full.with_file_name(format!("{name}-dock.png"));

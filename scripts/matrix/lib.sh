@@ -17,10 +17,12 @@ MATRIX_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # obs-x264 ...) and qt6-qpa-plugins (Qt's xcb platform plugin) are only
 # Recommends of obs-studio; libgl1-mesa-dri gives llvmpipe (software GL);
 # python3 runs tests/scripts/fake-browser, which OBS starts as $BROWSER from
-# inside the root; fonts-dejavu-core so the UI in screenshots has text;
-# qt6-svg-plugins so OBS 30+ draws its SVG toolbar icons.
+# inside the root; fonts-dejavu-core so the UI in screenshots has text and
+# fonts-noto-cjk so the Japanese dock (obs_picker, row 32) has glyphs, not
+# boxes (as on the host: scripts/deps.sh); qt6-svg-plugins so OBS 30+ draws
+# its SVG toolbar icons.
 MATRIX_PACKAGES="obs-studio obs-plugins qt6-qpa-plugins xauth x11-utils libgl1-mesa-dri \
-python3 fonts-dejavu-core dbus qt6-svg-plugins"
+python3 fonts-dejavu-core fonts-noto-cjk dbus qt6-svg-plugins"
 # Debian 12 (bookworm, OBS 29.0.2, Qt 5): obs-studio itself ships
 # obs-websocket, obs-outputs and obs-x264, and Qt 5's xcb platform plugin is
 # in libqt5gui5 (a dependency). Used by the clean-root package check.
