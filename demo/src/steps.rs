@@ -522,17 +522,25 @@ fn quit_obs(d: &mut Demo) -> Result<Outcome, Failure> {
             )))
         }
     };
+    // obs-websocket's own exit race (OBS 29.0.2, about one quit in a few
+    // hundred, with or without this plugin: docs/obs-websocket-exit-race.md)
+    // is told, not failed; any other crash fails with its backtrace.
+    let mut race = false;
     if !status.success() {
-        let core = d.paths.home.join("core");
-        let hint = if core.exists() {
-            format!(
-                "; backtrace: gdb -batch -ex 'thread apply all bt 20' /usr/bin/obs {}",
-                core.display()
-            )
-        } else {
-            String::new()
+        let Some(core) = obs_rig::crash::find_core(std::slice::from_ref(&d.paths.home)) else {
+            return Err(Failure::new(format!("OBS exited with {status} (no core file)")));
         };
-        return Err(Failure::new(format!("OBS exited with {status}{hint}")));
+        let exe = obs_rig::crash::in_path("obs").unwrap_or_else(|| "/usr/bin/obs".into());
+        let bt = obs_rig::crash::backtraces(&exe, None, &core);
+        if !obs_rig::crash::is_websocket_stop_race(&bt, "velora") {
+            return Err(Failure::new(format!(
+                "OBS exited with {status}; backtrace (gdb -batch -ex 'thread apply all bt 25' {} {}):\n{bt}",
+                exe.display(),
+                core.display()
+            )));
+        }
+        let _ = std::fs::remove_file(&core);
+        race = true;
     }
     let key = d.state()?.stream_key;
     let logs: String = obs_rig::obs::log_files(&d.obs_dir())
@@ -547,9 +555,13 @@ fn quit_obs(d: &mut Demo) -> Result<Outcome, Failure> {
     if key.is_in(&logs) {
         return Err(Failure::new("OBS's log contains the stream key"));
     }
-    Ok(Outcome::Done(
-        "OBS quit cleanly (exit 0); its log holds no stream key or token".into(),
-    ))
+    Ok(Outcome::Done(if race {
+        "OBS quit; after its shutdown obs-websocket crashed in its own stop race (no frame of the \
+         plugin: docs/obs-websocket-exit-race.md); its log holds no stream key or token"
+            .into()
+    } else {
+        "OBS quit cleanly (exit 0); its log holds no stream key or token".into()
+    }))
 }
 
 fn stop_everything(d: &mut Demo) -> Result<Outcome, Failure> {

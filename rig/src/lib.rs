@@ -4,6 +4,7 @@
 //! processes, no mocks; nothing here knows about Velora.
 
 pub mod config;
+pub mod crash;
 pub mod dbus;
 pub mod obs;
 pub mod ws;

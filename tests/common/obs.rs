@@ -151,36 +151,10 @@ impl std::fmt::Display for Exit {
     }
 }
 
-/// The crash obs-websocket has on its own while it stops its server
-/// (`WebSocketServer::Stop` on OBS's main thread closes the listening socket
-/// while its asio thread, completing the cancelled accept, starts a new one
-/// on it: `handle_accept` → `start_accept` → `start_op`). Recognised only when
-/// the crashing thread is that accept path with no frame of the plugin, and
-/// the main thread is in `WebSocketServer::Stop`.
+/// obs-websocket's own crash while it stops its server, with no frame of
+/// the plugin ([`obs_rig::crash::is_websocket_stop_race`]).
 pub fn is_websocket_stop_race(bt: &str) -> bool {
-    let lines: Vec<&str> = bt.lines().collect();
-    // gdb prints the crashing frame first, then every thread.
-    let Some(first) = lines.iter().find(|l| l.starts_with("#0")) else {
-        return false;
-    };
-    let threads: Vec<Vec<&str>> = lines
-        .split(|l| l.starts_with("Thread "))
-        .skip(1)
-        .map(|t| t.to_vec())
-        .collect();
-    let crashing = threads.iter().find(|t| t.first() == Some(first));
-    let Some(crashing) = crashing else {
-        return false;
-    };
-    let text = crashing.join("\n");
-    first.contains("reactive_socket_service_base::start_op")
-        && text.contains("websocketpp::server<websocketpp::config::asio>::start_accept")
-        && text.contains("websocketpp::server<websocketpp::config::asio>::handle_accept")
-        && text.contains("WebSocketServer::ServerRunner")
-        && !bt.to_lowercase().contains("velora")
-        && threads
-            .iter()
-            .any(|t| t.iter().any(|l| l.contains("WebSocketServer::Stop()")))
+    obs_rig::crash::is_websocket_stop_race(bt, "velora")
 }
 
 /// Reads a core OBS left in `dir` (or, in a chroot, in the root's `/`): all
@@ -188,38 +162,15 @@ pub fn is_websocket_stop_race(bt: &str) -> bool {
 /// removed afterwards (they are large).
 fn crash_backtrace(dir: &Path, pid: u32) -> String {
     let root = obs_root();
-    let mut cores: Vec<PathBuf> = [Some(dir.to_path_buf()), root.clone()]
-        .into_iter()
-        .flatten()
-        .flat_map(|d| std::fs::read_dir(d).into_iter().flatten().flatten().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n == "core" || n.starts_with("core."))
-        })
-        .collect();
-    cores.sort();
-    let Some(core) = cores.pop() else {
+    let dirs: Vec<PathBuf> = [Some(dir.to_path_buf()), root.clone()].into_iter().flatten().collect();
+    let Some(core) = obs_rig::crash::find_core(&dirs) else {
         return format!("(no core file found in {} — core_pattern or ulimit?)", dir.display());
     };
-    let (exe, sysroot) = match &root {
-        Some(r) => (r.join("usr/bin/obs"), Some(r.clone())),
-        None => (PathBuf::from("/usr/bin/obs"), None),
+    let exe = match &root {
+        Some(r) => r.join("usr/bin/obs"),
+        None => PathBuf::from("/usr/bin/obs"),
     };
-    let mut gdb = Command::new("gdb");
-    gdb.args(["-batch", "-nx"]);
-    if let Some(r) = &sysroot {
-        gdb.args(["-ex", &format!("set sysroot {}", r.display())]);
-    }
-    gdb.args(["-ex", "thread apply all bt 25"]).arg(&exe).arg(&core);
-    let bt = match gdb.output() {
-        Ok(o) => String::from_utf8_lossy(&o.stdout)
-            .lines()
-            .filter(|l| l.starts_with('#') || l.starts_with("Thread") || l.contains("signal"))
-            .collect::<Vec<_>>()
-            .join("\n"),
-        Err(e) => format!("(gdb failed: {e})"),
-    };
+    let bt = obs_rig::crash::backtraces(&exe, root.as_deref(), &core);
     let out = super::artifacts_dir().join("crashes");
     let _ = std::fs::create_dir_all(&out);
     let name = format!(
