@@ -61,8 +61,9 @@ declare -A ROW_BASE=([29]=host [30]=trixie [32]=sid [upstream]=upstream [flatpak
     [deb-bookworm]=bookworm [deb-trixie]=trixie [deb-sid]=sid)
 declare -A ROW_OVERLAY=([https]=1 [deb-bookworm]=1 [deb-trixie]=1 [deb-sid]=1)
 # Row 32 also runs the dock's picker, checklist and languages on Qt 6 (its
-# screenshots: target/artifacts/row32-picker-*, row32-lang-*; every row's
-# tests see VELORA_TEST_ROW).
+# screenshots: target/artifacts/matrix-32/picker-*, lang-*: every row's
+# tests see VELORA_TEST_ROW and keep their screenshots and crash backtraces
+# in target/artifacts/matrix-<row>/).
 declare -A ROW_TESTS=([32]="$TESTS_OBS obs_picker" [https]="obs_login obs_stream" [deb-bookworm]=obs_package [deb-trixie]=obs_package
     [deb-sid]=obs_package)
 declare -A ROW_WHERE=([29]="host (Debian 12)" [30]="Debian trixie chroot" [32]="Debian sid chroot"
@@ -359,7 +360,7 @@ res=$out/results.md
     done
     echo
     echo "Logs: \`target/matrix/obs-<row>.log\` (cargo test output); screenshots:"
-    echo "\`target/artifacts/obs-<major>-plugin-loaded[-upstream|-flatpak].png\`."
+    echo "\`target/artifacts/matrix-<row>/\` (e.g. \`obs-<major>-plugin-loaded[-upstream|-flatpak].png\`)."
 } >"$res"
 
 printf '\n=== timings\n' >&2

@@ -67,10 +67,6 @@ impl Drop for Listener {
     }
 }
 
-fn xdotool(display: &str, args: &[&str]) {
-    let _ = Command::new("xdotool").args(args).env("DISPLAY", display).output();
-}
-
 #[test]
 fn answers_live_state_and_problems_are_announced() {
     let display = common::display();
@@ -87,19 +83,8 @@ fn answers_live_state_and_problems_are_announced() {
     ws.wait_status(30, |s| s["loggedIn"] == true && s["title"].is_string());
 
     // A click's answer: Use Velora (Alt+L) from the keyboard.
-    let ids = String::from_utf8_lossy(
-        &Command::new("xdotool")
-            .args(["search", "--onlyvisible", "--name", "^OBS [0-9]"])
-            .env("DISPLAY", &d)
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .to_string();
-    let id = ids.lines().next().expect("OBS main window").to_string();
-    xdotool(&d, &["windowfocus", "--sync", &id]);
-    std::thread::sleep(Duration::from_millis(300));
-    xdotool(&d, &["key", "--clearmodifiers", "alt+l"]);
+    common::keyboard::focus_obs(&d);
+    common::keyboard::key(&d, "alt+l");
     ws.wait_status(10, |s| s["serviceActive"] == true);
     let line = listener.heard("OBS now streams to Velora.");
     assert!(line.contains("\tResult\t"), "{line}");

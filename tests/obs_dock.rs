@@ -4,33 +4,11 @@
 
 mod common;
 
+use common::keyboard::{focus_obs, key, type_text};
 use common::obs::{our_problems, Obs, ObsHome};
 use common::sandbox::Velora;
 use serde_json::json;
-use std::process::Command;
 use std::time::Duration;
-
-fn xdotool(display: &str, args: &[&str]) -> String {
-    let out = Command::new("xdotool")
-        .args(args)
-        .env("DISPLAY", display)
-        .output()
-        .expect("xdotool (apt-get install xdotool)");
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-/// Gives OBS's main window the keyboard focus (there is no window manager).
-fn focus_obs(display: &str) {
-    let ids = xdotool(display, &["search", "--onlyvisible", "--name", "^OBS [0-9]"]);
-    let id = ids.lines().next().expect("OBS main window").to_string();
-    xdotool(display, &["windowfocus", "--sync", &id]);
-    std::thread::sleep(Duration::from_millis(300));
-}
-
-fn key(display: &str, k: &str) {
-    xdotool(display, &["key", "--clearmodifiers", k]);
-    std::thread::sleep(Duration::from_millis(300));
-}
 
 fn shot(display: &str, name: &str) {
     std::thread::sleep(Duration::from_millis(700));
@@ -83,7 +61,7 @@ fn dock_states_and_keyboard_click_through() {
     focus_obs(&d);
     key(&d, "alt+i");
     key(&d, "ctrl+a");
-    xdotool(&d, &["type", "--delay", "20", "Typed in the Velora dock"]);
+    type_text(&d, "Typed in the Velora dock", 20);
     key(&d, "alt+u");
     let ok = common::wait_for(Duration::from_secs(10), || {
         (velora.state()["title"] == "Typed in the Velora dock").then_some(())
@@ -110,7 +88,7 @@ fn dock_states_and_keyboard_click_through() {
     focus_obs(&d);
     key(&d, "alt+i");
     key(&d, "ctrl+a");
-    xdotool(&d, &["type", "--delay", "20", "After revocation"]);
+    type_text(&d, "After revocation", 20);
     key(&d, "alt+u");
     ws.wait_status(10, |s| s["lastError"]["kind"] == "sessionExpired");
     shot(&d, "dock-6-error-session-expired");

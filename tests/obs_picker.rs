@@ -9,6 +9,7 @@
 
 mod common;
 
+use common::keyboard::{focus_obs, key};
 use common::obs::{our_problems, Obs, ObsHome};
 use common::sandbox::Velora;
 use serde_json::{json, Value};
@@ -16,41 +17,12 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn xdotool(display: &str, args: &[&str]) -> String {
-    let out = Command::new("xdotool")
-        .args(args)
-        .env("DISPLAY", display)
-        .output()
-        .expect("xdotool (apt-get install xdotool)");
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-/// Gives OBS's main window the keyboard focus (there is no window manager).
-fn focus_obs(display: &str) {
-    let ids = xdotool(display, &["search", "--onlyvisible", "--name", "^OBS [0-9]"]);
-    let id = ids.lines().next().expect("OBS main window").to_string();
-    xdotool(display, &["windowfocus", "--sync", &id]);
-    std::thread::sleep(Duration::from_millis(300));
-}
-
-fn key(display: &str, k: &str) {
-    xdotool(display, &["key", "--clearmodifiers", k]);
-    std::thread::sleep(Duration::from_millis(300));
-}
-
 fn type_text(display: &str, text: &str) {
-    xdotool(display, &["type", "--delay", "60", text]);
-    std::thread::sleep(Duration::from_millis(400));
+    common::keyboard::type_text(display, text, 60);
 }
 
-/// A screenshot of the whole screen and of the dock (the right 520 pixels);
-/// in a matrix row its name starts with the row (`row32-…`), so no row
-/// overwrites the host's.
+/// A screenshot of the whole screen and of the dock (the right 520 pixels).
 fn shot(display: &str, name: &str) {
-    let name = &match std::env::var("VELORA_TEST_ROW") {
-        Ok(row) if !row.is_empty() => format!("row{row}-{name}"),
-        _ => name.to_string(),
-    };
     std::thread::sleep(Duration::from_millis(700));
     let full = common::screenshot(display, name).unwrap_or_else(|| panic!("screenshot {name}"));
     let dock = full.with_file_name(format!("{name}-dock.png"));

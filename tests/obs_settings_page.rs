@@ -195,7 +195,14 @@ impl Rig {
     fn finish(mut self, allowed: &[&str]) {
         let st = self.status();
         let ui_max = st["uiThreadMaxMs"].as_f64().unwrap_or(f64::MAX);
-        assert!(ui_max < 16.0, "a call of ours held OBS's UI thread {ui_max} ms: {st}");
+        if ui_max >= 16.0 {
+            let log = self.home.logs();
+            let held: Vec<&str> = log.lines().filter(|l| l.contains("held OBS's UI thread")).collect();
+            panic!(
+                "a call of ours held OBS's UI thread {ui_max} ms: {st}\n{}",
+                held.join("\n")
+            );
+        }
         let Rig {
             velora, home, obs, ws, ..
         } = self;
@@ -476,13 +483,22 @@ fn settings_stream_saved_with_or_without_an_edit_keeps_obs_streaming_to_velora()
     let id = open_settings_stream(&rig.ui);
     rig.ui.keys(&["Tab", "Tab", "Tab", "ctrl+a"]);
     rig.ui.xdo(&["type", "--delay", "10", &new_key]);
+    // The field is masked: the dots show how much landed, and where.
+    ui_shot(&rig, "key-typed");
     settings_ok(&rig.ui, &id);
     let closed = rig.ui.wait_gone("^Settings$", 5);
     let hint = format!("…{}", &new_key[new_key.len() - 4..]);
     let (took, st) = rig.status_within(Duration::from_secs(3), |s| {
         streams_to_velora(s) && s["keyHint"] == hint.as_str()
     });
-    let took = took.unwrap_or_else(|| panic!("the typed key is not in the Velora service: {st}"));
+    let took = took.unwrap_or_else(|| {
+        panic!(
+            "the typed key (hint {hint}; the previous key's: …{}) is not in the Velora service: {st}\n\
+             OBS's log:\n{}",
+            &key[key.len() - 4..],
+            rig.home.log_tail(40)
+        )
+    });
     assert!(
         took < Duration::from_secs(1),
         "{} ms after the dialog closed",

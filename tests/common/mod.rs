@@ -3,6 +3,7 @@
 //! obs-websocket client. Real processes, no mocks.
 #![allow(dead_code)]
 
+pub mod keyboard;
 pub mod obs;
 pub mod proxy;
 pub mod sandbox;
@@ -21,9 +22,16 @@ pub fn target_profile_dir() -> PathBuf {
     exe.parent().unwrap().parent().unwrap().to_path_buf()
 }
 
-/// `target/` itself (for artifacts such as screenshots).
+/// `target/artifacts/` (screenshots, crash backtraces); in a matrix row
+/// (`VELORA_TEST_ROW`) `target/artifacts/matrix-<row>/`, so rows that run the
+/// same OBS major never overwrite each other's (or the host's).
 pub fn artifacts_dir() -> PathBuf {
-    let d = target_profile_dir().parent().unwrap().join("artifacts");
+    let mut d = target_profile_dir().parent().unwrap().join("artifacts");
+    if let Ok(row) = std::env::var("VELORA_TEST_ROW") {
+        if !row.is_empty() {
+            d = d.join(format!("matrix-{row}"));
+        }
+    }
     std::fs::create_dir_all(&d).unwrap();
     d
 }

@@ -182,7 +182,7 @@ fn crash_backtrace(dir: &Path, pid: u32) -> String {
     );
     let _ = std::fs::write(out.join(&name), &bt);
     let _ = std::fs::remove_file(&core);
-    format!("(saved as target/artifacts/crashes/{name})\n{bt}")
+    format!("(saved as {})\n{bt}", out.join(&name).display())
 }
 
 /// A running OBS. Stop it with [`Obs::stop`] (closing its window on OBS
