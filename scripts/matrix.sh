@@ -320,6 +320,14 @@ for r in "${rows[@]}"; do
         [ "$rc" = 124 ] && ROW_STATUS[$r]="FAIL (timeout)"
         mlog "row $r failed (exit $rc): see $log"
         grep -E '^test .* FAILED|panicked at|^---- ' "$log" | head -n 20 >&2 || true
+        # Why, in a form that survives a CI summary: each failure's message
+        # (its first lines; for a crash, every thread's top frame and the
+        # frames of ours, of a module's unload and of obs-websocket's server).
+        awk -v r="$r" '
+            /panicked at/ { n = 6; next }
+            n > 0 { n--; if ($0 != "") print "matrix: row " r ": why: " substr($0, 1, 300); next }
+            /^#0 / || /^#[0-9]+ .*(velora\.so|velora-dock|velora::|obs_module_unload|WebSocketServer::)/ { print "matrix: row " r ": frame: " substr($0, 1, 300) }
+        ' "$log" | head -n 60 >&2 || true
     fi
     mlog "row $r: ${ROW_STATUS[$r]}, $passed passed, $failed failed, ${ROW_SECS[$r]} s"
     step_done "row $r (OBS ${ROW_OBS[$r]%%+*})"

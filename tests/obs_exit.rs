@@ -231,6 +231,18 @@ fn only_obs_websockets_own_stop_race_is_let_through() {
         1,
     );
     assert!(!is_websocket_stop_race(&with_ours));
+    // The same crash in a chroot row: gdb names every library under the
+    // root's directory (the matrix cache, whose name has "velora" in it).
+    // Still obs-websocket's; a frame of ours there still refuses it.
+    let in_chroot = bt.replace(" from /usr/", " from /var/cache/obs-velora-matrix/trixie/root/usr/");
+    assert_ne!(in_chroot, bt);
+    assert!(is_websocket_stop_race(&in_chroot));
+    let ours_in_chroot = in_chroot.replacen(
+        "WebSocketServer::ServerRunner() () from",
+        "WebSocketServer::ServerRunner() () from /var/cache/obs-velora-matrix/trixie/root/usr/lib/obs-plugins/velora.so\n#13 0x0 in std::rt::lang_start () from",
+        1,
+    );
+    assert!(!is_websocket_stop_race(&ours_in_chroot));
     let not_stopping = bt.replace("WebSocketServer::Stop()", "WebSocketServer::Start()");
     assert!(!is_websocket_stop_race(&not_stopping));
     let elsewhere = bt.replacen("reactive_socket_service_base::start_op", "something_else", 1);

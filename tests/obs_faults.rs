@@ -90,6 +90,10 @@ impl Rig {
             if *k == "VELORA_API_URL" {
                 *v = proxy.url();
             }
+            // A known port: the "port taken" row takes it.
+            if *k == "VELORA_REDIRECT_PORT" {
+                *v = common::free_port().to_string();
+            }
         }
         env.extend([
             // Faster than a streamer would ever need, so 34 rows take minutes:

@@ -47,12 +47,26 @@ pub fn backtraces(exe: &Path, sysroot: Option<&Path>, core: &Path) -> String {
     }
 }
 
+/// Whether a gdb line is a frame of `plugin`'s: its function or its file
+/// names it (case-insensitive). Directories do not count: a chroot's root can
+/// sit under a folder named after the plugin (`/var/cache/obs-velora-matrix/…`)
+/// and every library of OBS's then lies beneath it.
+fn names_plugin(line: &str, plugin: &str) -> bool {
+    let plugin = plugin.to_lowercase();
+    line.starts_with('#')
+        && line
+            .split_whitespace()
+            .map(|w| w.rsplit('/').next().unwrap_or(w))
+            .any(|w| w.to_lowercase().contains(&plugin))
+}
+
 /// The crash obs-websocket has on its own while it stops its server
 /// (`WebSocketServer::Stop` on OBS's main thread closes the listening socket
 /// while its asio thread, completing the cancelled accept, starts a new one
 /// on it: `handle_accept` → `start_accept` → `start_op`). Recognised only when
-/// the crashing thread is that accept path, no frame anywhere names `plugin`
-/// (case-insensitive), and the main thread is in `WebSocketServer::Stop`.
+/// the crashing thread is that accept path, no frame on any thread is
+/// `plugin`'s ([`names_plugin`]), and the main thread is in
+/// `WebSocketServer::Stop`.
 pub fn is_websocket_stop_race(bt: &str, plugin: &str) -> bool {
     let lines: Vec<&str> = bt.lines().collect();
     // gdb prints the crashing frame first, then every thread.
@@ -72,7 +86,7 @@ pub fn is_websocket_stop_race(bt: &str, plugin: &str) -> bool {
         && text.contains("websocketpp::server<websocketpp::config::asio>::start_accept")
         && text.contains("websocketpp::server<websocketpp::config::asio>::handle_accept")
         && text.contains("WebSocketServer::ServerRunner")
-        && (plugin.is_empty() || !bt.to_lowercase().contains(&plugin.to_lowercase()))
+        && (plugin.is_empty() || !lines.iter().any(|l| names_plugin(l, plugin)))
         && threads
             .iter()
             .any(|t| t.iter().any(|l| l.contains("WebSocketServer::Stop()")))

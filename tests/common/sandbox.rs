@@ -75,7 +75,11 @@ impl Velora {
                     .to_string(),
             ),
             ("FAKE_BROWSER_ACTION", browser_action.to_string()),
-            ("VELORA_REDIRECT_PORT", super::free_port().to_string()),
+            // 0: the login listens on a port the OS picks, as the sandbox
+            // accepts any loopback port (RFC 8252 §7.3). A port picked free
+            // here could be taken by a test beside this one before OBS binds
+            // it, and the fallback's warning would fail a clean run.
+            ("VELORA_REDIRECT_PORT", "0".to_string()),
         ]
     }
 
