@@ -8,20 +8,18 @@
 
 mod common;
 
-use common::obs::{Obs, ObsHome};
-use common::sandbox::Velora;
+use common::obs::Obs;
 use serde_json::json;
 
 #[test]
 fn a_401_that_survives_a_refresh_ends_the_session_and_a_new_login_works() {
-    let display = common::display();
-    let velora = Velora::start();
-    let home = ObsHome::new(true);
-    let env = velora.obs_env("approve");
-    let obs = Obs::start(&home, &display.name, &env);
-    let mut ws = obs.ws();
-    assert_eq!(ws.velora("Login", json!({}))["ok"], true);
-    ws.wait_status(30, |s| s["loggedIn"] == true);
+    let common::LoggedIn {
+        mut ws,
+        obs,
+        home,
+        velora,
+        display,
+    } = common::logged_in_obs();
     assert_eq!(ws.velora("ApplySetup", json!({}))["ok"], true);
     let service_before = ws.request("GetStreamServiceSettings", json!(null)).data;
 
@@ -53,7 +51,7 @@ fn a_401_that_survives_a_refresh_ends_the_session_and_a_new_login_works() {
     assert_eq!(exit.code(), Some(0), "OBS exit {exit}:\n{}", home.log_tail(30));
 
     // And the state is what a restart finds.
-    let obs = Obs::start(&home, &display.name, &env);
+    let obs = Obs::start(&home, &display.name, &velora.obs_env("approve"));
     let mut ws = obs.ws();
     let st = ws.wait_status(15, |s| s["loggedIn"] == true);
     assert_eq!(st["account"], "Demo Streamer", "{st}");
