@@ -19,6 +19,7 @@ pub mod fsutil;
 pub mod guard;
 pub mod host;
 pub mod imagehead;
+pub mod logline;
 pub mod metrics;
 pub mod reads;
 pub mod secret;

@@ -1,6 +1,7 @@
-//! Backend of the `log` crate: every record goes to OBS's `blog` with the
-//! `[velora]` prefix, so no message types the prefix by hand. Outside OBS
-//! (unit tests) nothing is installed and `log` macros are no-ops.
+//! Backend of the `log` crate: the records `crate::logline` keeps go to
+//! OBS's `blog` with the `[velora]` prefix, so no message types the prefix by
+//! hand. Outside OBS (unit tests) nothing is installed and `log` macros are
+//! no-ops.
 
 use super::sys;
 use std::ffi::CString;
@@ -10,23 +11,22 @@ struct BlogLogger;
 static LOGGER: BlogLogger = BlogLogger;
 
 impl log::Log for BlogLogger {
-    fn enabled(&self, _: &log::Metadata) -> bool {
-        true
+    fn enabled(&self, m: &log::Metadata) -> bool {
+        crate::logline::level_for(m.target(), m.level()).is_some()
     }
 
     fn log(&self, record: &log::Record) {
-        let level = match record.level() {
-            log::Level::Error => sys::LOG_ERROR,
-            log::Level::Warn => sys::LOG_WARNING,
-            log::Level::Info => sys::LOG_INFO,
-            log::Level::Debug | log::Level::Trace => sys::LOG_DEBUG,
+        // Which records, at which level, with which text: crate::logline.
+        let Some(level) = crate::logline::level_for(record.target(), record.level()) else {
+            return;
         };
-        // Warnings and errors say so in the text: OBS's log file has no level column.
-        let text = match record.level() {
-            log::Level::Error => format!("[velora] error: {}", record.args()),
-            log::Level::Warn => format!("[velora] warning: {}", record.args()),
-            _ => format!("[velora] {}", record.args()),
+        let level = match level {
+            crate::logline::Level::Error => sys::LOG_ERROR,
+            crate::logline::Level::Warning => sys::LOG_WARNING,
+            crate::logline::Level::Info => sys::LOG_INFO,
+            crate::logline::Level::Debug => sys::LOG_DEBUG,
         };
+        let text = crate::logline::text(record.target(), record.level(), record.args());
         write(level as i32, format_for(record.file(), record.line()), &text);
     }
 

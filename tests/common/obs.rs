@@ -329,7 +329,11 @@ pub fn our_lines(log: &str) -> Vec<&str> {
 pub fn our_problems(log: &str) -> Vec<String> {
     log.lines()
         .filter(|l| {
-            (l.contains("[velora]") && (l.contains("warning:") || l.contains("error:") || l.contains("panic")))
+            // The plugin's own warnings and errors (a library's lines are
+            // "[velora] <library> (warning): …", src/logline.rs).
+            l.contains("[velora] warning:")
+                || l.contains("[velora] error:")
+                || (l.contains("[velora]") && l.contains("panic"))
                 || (l.contains("velora") && (l.contains("Failed to load") || l.contains("Skipping module")))
         })
         .map(str::to_string)
