@@ -27,33 +27,21 @@ if [ -z "$bid" ] || ! grep -q "\"$bid\"" scripts/obs-websocket-stop-race-attach.
     echo "obs-websocket build '${bid:-?}' of $root is not one the gdb script knows" >&2
     exit 3
 fi
-rm -rf "$out/home"
-cfg=$out/home/.config/obs-studio
-mkdir -p "$cfg/basic/profiles/Untitled" "$cfg/basic/scenes"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-python3 - "$cfg" "$port" "$repo/scripts/exit-crash-driver.py" <<'PY'
-import sys, importlib.util
-cfg, port, drv = sys.argv[1:]
-spec = importlib.util.spec_from_file_location("drv", drv)
-m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
-open(cfg + "/global.ini", "w").write(m.GLOBAL_INI.format(port=port))
-open(cfg + "/basic/profiles/Untitled/basic.ini", "w").write(m.PROFILE_INI)
-PY
+# shellcheck source=obs-websocket-race-lib.sh
+. scripts/obs-websocket-race-lib.sh
+race_home "$out"
 mounted_here=0
 if ! root_mounted "$root"; then
     scripts/matrix/root mount "$root"
     mounted_here=1
 fi
-Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$out/display" >/dev/null 2>&1 &
-xvfb=$!
+race_xvfb "$out"
 cleanup() {
     [ -n "${obs_pid:-}" ] && kill -9 "$obs_pid" 2>/dev/null || true
     kill "$xvfb" 2>/dev/null || true
     if [ "$mounted_here" = 1 ]; then scripts/matrix/root umount "$root" >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT
-for _ in $(seq 50); do [ -s "$out/display" ] && break; sleep 0.1; done
-export DISPLAY=":$(cat "$out/display")"
 [ -z "$(ls "$cfg/plugins" 2>/dev/null)" ] || { echo "a per-user plugin is installed in $cfg/plugins" >&2; exit 2; }
 (cd "$out" && HOME=$out/home exec "$repo/scripts/matrix/obs-in-chroot" "$root" --multi --disable-missing-files-check \
     --websocket_port "$port" >"$out/obs.out" 2>&1) &

@@ -15,24 +15,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 out=${1:-$(mktemp -d /tmp/obs-websocket-stop-race.XXXXXX)}
-rm -rf "$out/home"
-cfg=$out/home/.config/obs-studio
-mkdir -p "$cfg/basic/profiles/Untitled" "$cfg/basic/scenes"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-# The tests' own OBS config (websocket on, no first-run wizard).
-python3 - "$cfg" "$port" "$repo/scripts/exit-crash-driver.py" <<'PY'
-import sys, importlib.util
-cfg, port, drv = sys.argv[1:]
-spec = importlib.util.spec_from_file_location("drv", drv)
-m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
-open(cfg + "/global.ini", "w").write(m.GLOBAL_INI.format(port=port))
-open(cfg + "/basic/profiles/Untitled/basic.ini", "w").write(m.PROFILE_INI)
-PY
-Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$out/display" >/dev/null 2>&1 &
-xvfb=$!
+# shellcheck source=obs-websocket-race-lib.sh
+. scripts/obs-websocket-race-lib.sh
+race_home "$out"
+race_xvfb "$out"
 trap 'kill $xvfb 2>/dev/null || true' EXIT
-for _ in $(seq 50); do [ -s "$out/display" ] && break; sleep 0.1; done
-export DISPLAY=":$(cat "$out/display")"
 [ -z "$(ls "$cfg/plugins" 2>/dev/null)" ] || { echo "a per-user plugin is installed in $cfg/plugins" >&2; exit 2; }
 (cd "$out" && HOME=$out/home gdb -nx -batch -ex "set pagination off" -ex "handle SIGPIPE nostop noprint pass" \
     -ex "source $repo/scripts/obs-websocket-stop-race.gdb.py" -ex run -ex "python drive()" -ex "bt 4" -ex kill \
