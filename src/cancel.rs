@@ -44,7 +44,7 @@ impl Cancel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     #[test]
     fn wakes_async_waiters_at_once() {
@@ -59,7 +59,6 @@ mod tests {
             std::thread::sleep(Duration::from_millis(50));
             c2.cancel();
         });
-        let start = Instant::now();
         let woke = rt.block_on(async {
             tokio::select! {
                 _ = c.cancelled() => true,
@@ -67,8 +66,8 @@ mod tests {
             }
         });
         t.join().unwrap();
+        // Woken by the cancel, not by the 10 s sleep.
         assert!(woke);
-        assert!(start.elapsed() < Duration::from_secs(5));
         assert!(c.is_cancelled());
         // Already cancelled: completes immediately.
         rt.block_on(c.cancelled());

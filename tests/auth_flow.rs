@@ -112,13 +112,9 @@ fn run_login(sb: &Sandbox, action: &str) -> (Result<AuthCode, LoginError>, Strin
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("browser.log");
     let flow = LoginFlow::start(login_config(sb, browser(action, &log))).unwrap();
-    let t = Instant::now();
+    // That a launcher still running is not waited for is
+    // browser::tests::long_running_launcher_counts_as_opened.
     flow.open_browser().expect("fake browser launches");
-    assert!(
-        t.elapsed() < Duration::from_secs(2),
-        "the launcher must not block: {:?}",
-        t.elapsed()
-    );
     let result = flow.wait(&Cancel::new());
     let text = wait_for_done(&log);
     (result, text)
@@ -211,11 +207,10 @@ fn wrong_state_keeps_waiting_until_cancel() {
     // still waiting
     thread::sleep(Duration::from_millis(300));
     assert!(!waiter.is_finished(), "a wrong state must not end the flow");
-    let t = Instant::now();
     cancel.cancel();
     let result = waiter.join().unwrap();
+    // Ended by the cancel, not by the flow's 30 s timeout.
     assert!(matches!(result, Err(LoginError::Cancelled)), "{result:?}");
-    assert!(t.elapsed() < Duration::from_millis(500), "{:?}", t.elapsed());
 }
 
 #[test]
@@ -255,13 +250,15 @@ fn timeout_ends_the_flow() {
     let log = dir.path().join("browser.log");
     let mut cfg = login_config(&sb, browser("none", &log));
     cfg.timeout = Duration::from_millis(1500);
+    let t = Instant::now();
     let flow = LoginFlow::start(cfg).unwrap();
     let port = flow.port();
     flow.open_browser().unwrap();
-    let t = Instant::now();
     let result = flow.wait(&Cancel::new());
     assert!(matches!(result, Err(LoginError::TimedOut)), "{result:?}");
-    assert!(t.elapsed() < Duration::from_secs(3));
+    // Not before its time, counted from the start (a lower bound: load
+    // cannot make it fail).
+    assert!(t.elapsed() >= Duration::from_millis(1500), "{:?}", t.elapsed());
     assert!(wait_for_done(&log).contains("done none"));
     // the listener is closed once the flow ended
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());

@@ -27,10 +27,10 @@ fn login_through_the_browser_survives_a_restart_and_logout_forgets_it() {
     let st = ws.wait_status(10, |s| s["apiBaseUrl"].as_str() == Some(velora.base_url().as_str()));
     assert_eq!(st["loggedIn"], false);
 
-    let t = std::time::Instant::now();
+    // That Login never waits for the browser is shown below, with a
+    // browser that never comes back.
     let r = ws.velora("Login", json!({}));
     assert_eq!(r["ok"], true, "{r}");
-    assert!(t.elapsed() < Duration::from_secs(3), "Login must return at once");
 
     let st = ws.wait_status(30, |s| s["loggedIn"] == true);
     assert_eq!(

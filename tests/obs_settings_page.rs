@@ -488,7 +488,10 @@ fn settings_stream_saved_with_or_without_an_edit_keeps_obs_streaming_to_velora()
     settings_ok(&rig.ui, &id);
     let closed = rig.ui.wait_gone("^Settings$", 5);
     let hint = format!("…{}", &new_key[new_key.len() - 4..]);
-    let (took, st) = rig.status_within(Duration::from_secs(3), |s| {
+    // Picked up from OBS's settings-changed event: the idle poll comes
+    // once a minute, so within 10 s can only be the event (a margin, not a
+    // speed check).
+    let (took, st) = rig.status_within(Duration::from_secs(10), |s| {
         streams_to_velora(s) && s["keyHint"] == hint.as_str()
     });
     let took = took.unwrap_or_else(|| {
@@ -499,10 +502,9 @@ fn settings_stream_saved_with_or_without_an_edit_keeps_obs_streaming_to_velora()
             rig.home.log_tail(40)
         )
     });
-    assert!(
-        took < Duration::from_secs(1),
-        "{} ms after the dialog closed",
-        closed.elapsed().as_millis()
+    eprintln!(
+        "the typed key was in the service {} ms after the dialog closed",
+        took.as_millis()
     );
     assert_repaired_and_live(&mut rig, closed, &new_key, "key-retyped");
     let repairs = rig

@@ -394,10 +394,9 @@ mod tests {
         let c2 = cancel.clone();
         let h = thread::spawn(move || flow.wait(&c2));
         thread::sleep(Duration::from_millis(60));
-        let t = Instant::now();
         cancel.cancel();
+        // Ended by the cancel, not by the flow's 5-minute timeout.
         assert!(matches!(h.join().unwrap(), Err(LoginError::Cancelled)));
-        assert!(t.elapsed() < Duration::from_millis(500), "{:?}", t.elapsed());
 
         let mut c = cfg();
         c.timeout = Duration::from_millis(150);

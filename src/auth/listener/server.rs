@@ -306,11 +306,21 @@ mod tests {
 
     fn exchange(port: u16, raw: &[u8]) -> String {
         let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        // Only ends a test whose server never answers.
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
         s.write_all(raw).unwrap();
         let mut out = Vec::new();
         let _ = s.read_to_end(&mut out);
         String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// The server has neither written to nor closed `s` yet.
+    fn unanswered_and_open(s: &TcpStream) -> bool {
+        s.set_nonblocking(true).unwrap();
+        let mut b = [0u8; 1];
+        let r = s.peek(&mut b);
+        s.set_nonblocking(false).unwrap();
+        matches!(r, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
     }
 
     fn status_of(resp: &str) -> u16 {
@@ -320,8 +330,8 @@ mod tests {
     #[test]
     fn hostile_clients_do_not_end_or_block_the_flow() {
         let limits = Limits {
-            read_timeout: Duration::from_millis(1000),
-            request_deadline: Duration::from_millis(2000),
+            read_timeout: Duration::from_secs(3),
+            request_deadline: Duration::from_secs(6),
             ..short_limits()
         };
         let (port, cancel, h, seen) = serve_in_background(limits, Duration::from_secs(30));
@@ -334,13 +344,11 @@ mod tests {
         // a port scan: connect and close
         drop(TcpStream::connect(("127.0.0.1", port)).unwrap());
 
-        let t = Instant::now();
         let r = exchange(port, b"GET /favicon.ico HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
         assert_eq!(status_of(&r), 404, "{r}");
-        assert!(
-            t.elapsed() < Duration::from_millis(1000),
-            "not blocked by the idle clients"
-        );
+        // Not blocked by the idle clients: answered while the idle one is
+        // still waiting for its 408 (it gets it below, at its deadline).
+        assert!(unanswered_and_open(&idle), "the idle client was dealt with first");
         assert!(r.contains("Content-Security-Policy"));
 
         let r = exchange(port, b"HEAD /velora/callback HTTP/1.1\r\n\r\n");
@@ -377,7 +385,7 @@ mod tests {
 
         // the idle client gets a 408 after the request deadline
         let mut idle = idle;
-        idle.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        idle.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
         let mut out = Vec::new();
         let _ = idle.read_to_end(&mut out);
         assert_eq!(status_of(&String::from_utf8_lossy(&out)), 408);
@@ -431,11 +439,11 @@ mod tests {
         // a stalled client must not delay cancellation
         let _idle = TcpStream::connect(("127.0.0.1", port)).unwrap();
         thread::sleep(Duration::from_millis(50));
-        let t = Instant::now();
         cancel.cancel();
         let (res, _) = h.join().unwrap();
+        // Ended by the cancel, not by its 60 s deadline (TimedOut) nor by the
+        // idle client; how often cancel is looked at is the test below.
         assert_eq!(res.unwrap_err(), ServeStop::Cancelled);
-        assert!(t.elapsed() < Duration::from_millis(500), "{:?}", t.elapsed());
         // the server was dropped with the thread: the port is closed
         assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
     }
@@ -448,30 +456,28 @@ mod tests {
     #[test]
     fn deadline_ends_serve() {
         let (_port, _cancel, h, _) = serve_in_background(short_limits(), Duration::from_millis(200));
-        let t = Instant::now();
         let (res, _) = h.join().unwrap();
         assert_eq!(res.unwrap_err(), ServeStop::TimedOut);
-        assert!(t.elapsed() < Duration::from_secs(2));
     }
 
     #[test]
     fn a_full_house_closes_the_oldest_connection_not_the_newest() {
         let mut limits = short_limits();
         limits.max_connections = 2;
-        limits.request_deadline = Duration::from_secs(3);
-        limits.read_timeout = Duration::from_secs(3);
+        limits.request_deadline = Duration::from_secs(10);
+        limits.read_timeout = Duration::from_secs(10);
         let (port, cancel, h, seen) = serve_in_background(limits, Duration::from_secs(20));
         let mut a = TcpStream::connect(("127.0.0.1", port)).unwrap();
         thread::sleep(Duration::from_millis(60));
         let _b = TcpStream::connect(("127.0.0.1", port)).unwrap();
         thread::sleep(Duration::from_millis(60));
-        // The newest is answered at once...
-        let t = Instant::now();
+        // The newest is answered while the one in the middle is untouched...
         let r = exchange(port, b"GET / HTTP/1.1\r\n\r\n");
         assert_eq!(status_of(&r), 404, "{r}");
-        assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
-        // ...and the oldest was closed unanswered.
-        a.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        assert!(unanswered_and_open(&_b));
+        // ...and the oldest was closed unanswered: had the newest waited for
+        // a slot, the oldest would have had its 408 at its deadline instead.
+        a.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
         let mut out = Vec::new();
         let _ = a.read_to_end(&mut out);
         assert!(out.is_empty(), "{}", String::from_utf8_lossy(&out));
@@ -503,21 +509,21 @@ mod tests {
             }));
         }
         thread::sleep(Duration::from_millis(300));
-        let t = Instant::now();
         let r = exchange(
             port,
             format!("GET /velora/callback?code=real&state={STATE} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n")
                 .as_bytes(),
         );
+        // Answered at all: before the fix, not within the hour.
         assert_eq!(status_of(&r), 200, "{r}");
-        assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
         let (res, _) = h.join().unwrap();
         assert!(matches!(res, Ok(CallbackResult::Code(_))), "{res:?}");
         // The flow is over: every connection it held is closed, so each
         // trickler's next write fails and it stops by itself.
         let t = Instant::now();
         while tricklers.iter().any(|t| !t.is_finished()) {
-            assert!(t.elapsed() < Duration::from_secs(3), "connections outlived the login");
+            // A hang guard, not a speed check: each trickler writes every 90 ms.
+            assert!(t.elapsed() < Duration::from_secs(30), "connections outlived the login");
             thread::sleep(Duration::from_millis(20));
         }
         stop.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -537,7 +543,9 @@ mod tests {
         // Keep trickling the body: the server must close anyway after its drain deadline.
         let t = Instant::now();
         let mut closed = false;
-        while t.elapsed() < Duration::from_secs(5) {
+        // The drain deadline is 200 ms; the loop only ends a test that would
+        // otherwise trickle for ever.
+        while t.elapsed() < Duration::from_secs(30) {
             if s.write_all(b"x").is_err() {
                 closed = true;
                 break;
@@ -551,8 +559,7 @@ mod tests {
                 _ => thread::sleep(Duration::from_millis(40)),
             }
         }
-        assert!(closed, "the server kept a trickling connection for 5 s");
-        assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+        assert!(closed, "the server kept a trickling connection for 30 s");
         cancel.cancel();
         let _ = h.join();
     }
