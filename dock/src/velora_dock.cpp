@@ -3,6 +3,7 @@
  * announcements, visibility and lifetime. */
 #include "velora_dock.hpp"
 
+#include "fonts.hpp"
 #include "ui_time.hpp"
 #include "ui_util.hpp"
 
@@ -53,67 +54,114 @@ VeloraDock::VeloraDock(const VeloraCoreApi *api, QWidget *parent) : QWidget(pare
 
 void VeloraDock::ensureBuilt()
 {
-	/* The contents are built the first time the dock is shown: a dock the
-	 * user keeps closed costs OBS's start-up nothing. */
-	if (m_built || !m_api)
+	/* The contents are built the first time the dock is shown (a dock the
+	 * user keeps closed costs OBS's start-up nothing), one part per
+	 * event-loop turn: built at once, they held OBS's UI thread for a
+	 * whole frame and more (25 ms with the fonts). */
+	if (m_built || m_buildStep > 0 || !m_api)
 		return;
-	m_built = true;
+	buildNext();
+}
 
-	auto *content = new QWidget(m_scroll);
-	content->setObjectName(QStringLiteral("VeloraDockPage"));
-	auto *layout = new QVBoxLayout(content);
-	layout->setContentsMargins(6, 6, 6, 6);
-	layout->setSpacing(8);
+void VeloraDock::buildNext()
+{
+	if (!m_api || m_built)
+		return;
+	const int step = m_buildStep++;
+	{
+		const UiTime held(m_api, "construction");
+		switch (step) {
+		case 0: {
+			m_content = new QWidget(m_scroll);
+			m_content->setObjectName(QStringLiteral("VeloraDockPage"));
+			m_contentLayout = new QVBoxLayout(m_content);
+			m_contentLayout->setContentsMargins(6, 6, 6, 6);
+			m_contentLayout->setSpacing(8);
 
-	m_placeholder = QIcon(Pictures::placeholder(kListIcon * 2));
+			m_placeholder = QIcon(Pictures::placeholder(kListIcon * 2));
 
-	buildBanner(content);
-	layout->addWidget(m_banner);
-	/* The answer to the latest Use Velora / key / restore click (found by
-	 * its request id); the answer to "Update stream info" shows under that
-	 * button instead. */
-	m_answer = makeLabel(QString(), content, Tone::Good);
-	m_answer->setObjectName(QStringLiteral("VeloraAnswer"));
-	m_answer->setTextInteractionFlags(Qt::TextSelectableByMouse);
-	m_answer->setAccessibleName(plain(text("Velora.Dock.Acc.Answer")));
-	m_answer->hide();
-	layout->addWidget(m_answer);
-	/* The core's own notices (a key changed elsewhere, a change queued
-	 * while live), in every phase. */
-	m_notice = makeLabel(QString(), content, Tone::Good);
-	m_notice->setObjectName(QStringLiteral("VeloraNotice"));
-	m_notice->setTextInteractionFlags(Qt::TextSelectableByMouse);
-	m_notice->setAccessibleName(plain(text("Velora.Dock.Acc.Notice")));
-	m_notice->hide();
-	layout->addWidget(m_notice);
-	m_checklist = buildChecklist(content);
-	m_checklist->hide();
-	layout->addWidget(m_checklist);
-	m_loggedOut = buildLoggedOut(content);
-	layout->addWidget(m_loggedOut);
-	m_loggingIn = buildLoggingIn(content);
-	layout->addWidget(m_loggingIn);
-	m_ready = buildReady(content);
-	layout->addWidget(m_ready);
-
-	/* At the bottom and keeping its line when hidden: busy toggles often
-	 * (every poll) and must not make the content jump. */
-	m_working = makeLabel(text("Velora.Dock.Working"), content, Tone::Muted);
-	m_working->setAccessibleName(plain(text("Velora.Dock.Working")));
-	QFont italic = m_working->font();
-	italic.setItalic(true);
-	m_working->setFont(italic);
-	retainSizeWhenHidden(m_working);
-	m_working->hide();
-	layout->addWidget(m_working);
-	layout->addStretch(1);
-
-	m_loggedOut->hide();
-	m_loggingIn->hide();
-	m_ready->hide();
-	m_banner->hide();
-	m_scroll->setWidget(content);
+			buildBanner(m_content);
+			m_contentLayout->addWidget(m_banner);
+			/* The answer to the latest Use Velora / key / restore click
+			 * (found by its request id); the answer to "Update stream info"
+			 * shows under that button instead. */
+			m_answer = makeLabel(QString(), m_content, Tone::Good);
+			m_answer->setObjectName(QStringLiteral("VeloraAnswer"));
+			m_answer->setTextInteractionFlags(Qt::TextSelectableByMouse);
+			m_answer->setAccessibleName(plain(text("Velora.Dock.Acc.Answer")));
+			m_answer->hide();
+			m_contentLayout->addWidget(m_answer);
+			/* The core's own notices (a key changed elsewhere, a change
+			 * queued while live), in every phase. */
+			m_notice = makeLabel(QString(), m_content, Tone::Good);
+			m_notice->setObjectName(QStringLiteral("VeloraNotice"));
+			m_notice->setTextInteractionFlags(Qt::TextSelectableByMouse);
+			m_notice->setAccessibleName(plain(text("Velora.Dock.Acc.Notice")));
+			m_notice->hide();
+			m_contentLayout->addWidget(m_notice);
+			m_checklist = buildChecklist(m_content);
+			m_checklist->hide();
+			m_contentLayout->addWidget(m_checklist);
+			break;
+		}
+		case 1:
+			m_loggedOut = buildLoggedOut(m_content);
+			m_loggedOut->hide();
+			m_contentLayout->addWidget(m_loggedOut);
+			m_loggingIn = buildLoggingIn(m_content);
+			m_loggingIn->hide();
+			m_contentLayout->addWidget(m_loggingIn);
+			break;
+		case 2:
+			m_ready = buildReady(m_content);
+			m_ready->hide();
+			m_contentLayout->addWidget(m_ready);
+			break;
+		default: {
+			/* At the bottom and keeping its line when hidden: busy toggles
+			 * often (every poll) and must not make the content jump. */
+			m_working = makeLabel(text("Velora.Dock.Working"), m_content, Tone::Muted);
+			m_working->setAccessibleName(plain(text("Velora.Dock.Working")));
+			QFont italic = m_working->font();
+			italic.setItalic(true);
+			m_working->setFont(italic);
+			retainSizeWhenHidden(m_working);
+			m_working->hide();
+			m_contentLayout->addWidget(m_working);
+			m_contentLayout->addStretch(1);
+			m_banner->hide();
+			m_scroll->setWidget(m_content);
+			/* The fonts the renders will draw with, and the symbols they
+			 * draw (checklist marks, ellipses, the LIVE dot), opened one
+			 * per turn from now on, not inside a render. */
+			m_fontsToWarm = fontsToWarm(m_content, QStringLiteral("\u2713\u25cb\u2026\u203a\u25cf\u2022\u2014"),
+						    &m_fontSample);
+			m_built = true;
+			break;
+		}
+		}
+	}
+	if (!m_built) {
+		QTimer::singleShot(0, this, [this] { buildNext(); });
+		return;
+	}
 	refresh();
+	if (m_focusWhenBuilt) {
+		m_focusWhenBuilt = false;
+		focusPrimary();
+	}
+	QTimer::singleShot(0, this, [this] { warmNextFont(); });
+}
+
+void VeloraDock::warmNextFont()
+{
+	if (!m_api || m_fontsToWarm.isEmpty())
+		return;
+	{
+		const UiTime held(m_api, "font loading");
+		warmFont(m_fontsToWarm.takeFirst(), m_fontSample);
+	}
+	QTimer::singleShot(0, this, [this] { warmNextFont(); });
 }
 
 QSize VeloraDock::sizeHint() const
@@ -225,8 +273,10 @@ void VeloraDock::reportVisibility()
 void VeloraDock::focusPrimary()
 {
 	ensureBuilt();
-	if (!m_built)
+	if (!m_built) {
+		m_focusWhenBuilt = true; /* still being built: when it is */
 		return;
+	}
 	QWidget *target = nullptr;
 	switch (m_state.phase) {
 	case VeloraPhase_LoggedOut:

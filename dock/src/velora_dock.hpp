@@ -14,6 +14,9 @@
 #include "velora.h"
 
 #include <QDateTime>
+#include <QFont>
+#include <QList>
+#include <QString>
 #include <QHash>
 #include <QTimer>
 #include <QWidget>
@@ -29,6 +32,7 @@ class QProgressBar;
 class QPushButton;
 class QScrollArea;
 class QToolButton;
+class QVBoxLayout;
 
 namespace velora {
 
@@ -121,8 +125,19 @@ private:
 	void onLogout();
 	VeloraProtocol selectedProtocol() const;
 
+	/* One part of the construction per event-loop turn (ensureBuilt). */
+	void buildNext();
+	/* Opens one of the fonts the renders need per event-loop turn. */
+	void warmNextFont();
+
 	const VeloraCoreApi *m_api;
 	bool m_built = false;
+	int m_buildStep = 0;
+	bool m_focusWhenBuilt = false;
+	QWidget *m_content = nullptr;
+	QVBoxLayout *m_contentLayout = nullptr;
+	QList<QFont> m_fontsToWarm;
+	QString m_fontSample;
 	QScrollArea *m_scroll = nullptr;
 	DockState m_state;
 	bool m_hasState = false;
