@@ -274,6 +274,55 @@ fn only_obs_websockets_own_stop_race_is_let_through() {
     ));
 }
 
+/// On a matrix row, a crash is read with the root's libraries, not with the
+/// host's files at the same paths (the host's OBS 29 has its own
+/// obs-websocket.so and libsrt there): gdb's sysroot must be in force before
+/// it loads the core. It was not, and a crash of row 30 had its faulting
+/// instruction read from the host's obs-websocket.so.
+#[test]
+fn a_crash_in_a_root_is_read_with_the_roots_own_libraries() {
+    let Ok(cmd) = std::env::var("VELORA_OBS_CMD") else {
+        eprintln!("skipped: OBS runs on the host (no root)");
+        return;
+    };
+    let root = std::path::PathBuf::from(cmd.split_whitespace().nth(1).expect("VELORA_OBS_CMD names the root"));
+    let inside = format!("/tmp/velora-core-{}", std::process::id());
+    let dir = root.join(inside.trim_start_matches('/'));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A process of the root killed by SIGSEGV leaves its core in its working
+    // directory (core_pattern "core", as for OBS itself).
+    let st = std::process::Command::new("chroot")
+        .arg(&root)
+        .args([
+            "/bin/sh",
+            "-c",
+            "ulimit -c unlimited; cd \"$1\" && { sleep 100 & sleep 0.5; kill -SEGV $!; wait; }",
+            "sh",
+            &inside,
+        ])
+        .status()
+        .expect("chroot");
+    assert!(st.code().is_some(), "{st}");
+    let core = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("core")))
+        .unwrap_or_else(|| panic!("no core in {} (core_pattern?)", dir.display()));
+    let bt = obs_rig::crash::backtraces(&root.join("usr/bin/sleep"), Some(&root), &core);
+    let _ = std::fs::remove_dir_all(&dir);
+    // The crashing frame gdb prints as it loads the core, and every frame of
+    // every thread, name the root's files (read from the host's, the first
+    // one named a host function with the host's debug information).
+    let root_s = root.to_string_lossy();
+    let first = bt.lines().find(|l| l.starts_with("#0 ")).unwrap_or_else(|| panic!("{bt}"));
+    assert!(first.contains(&format!(" from {root_s}/")), "read from the host: {first}\n{bt}");
+    let froms: Vec<&str> = bt.lines().filter_map(|l| l.split(" from ").nth(1)).collect();
+    for f in froms {
+        assert!(f.starts_with(&*root_s), "a library read from the host, not the root: {f}\n{bt}");
+    }
+}
+
 /// [`obs_websockets_stop_race_crashes_obs_without_the_plugin`] on a matrix
 /// row's OBS (trixie's 30.2.3, sid's 32.2.2: stripped obs-websocket builds
 /// the gdb script knows by address; scripts/obs-websocket-stop-race-chroot.sh).

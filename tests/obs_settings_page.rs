@@ -52,13 +52,37 @@ impl Ui {
         common::wait_for(Duration::from_secs(secs), || {
             self.windows(re).is_empty().then(Instant::now)
         })
-        .unwrap_or_else(|| panic!("the window {re:?} is still open after {secs} s"))
+        .unwrap_or_else(|| {
+            panic!(
+                "the window {re:?} is still open after {secs} s (keyboard focus on {:?}; screenshot {})",
+                self.xdo(&["getwindowfocus", "getwindowname"]),
+                self.shot("still-open")
+            )
+        })
     }
 
     fn focus(&self, id: &str) {
         self.xdo(&["windowactivate", "--sync", id]);
-        self.xdo(&["windowfocus", "--sync", id]);
-        std::thread::sleep(Duration::from_millis(300));
+        // No window manager: the focus is set explicitly, and checked before
+        // any key is typed (a key typed into another window is lost, and the
+        // test would then wait for a dialog that never got it).
+        for _ in 0..3 {
+            self.xdo(&["windowfocus", "--sync", id]);
+            std::thread::sleep(Duration::from_millis(300));
+            if self.focused() == id {
+                return;
+            }
+        }
+        panic!(
+            "window {id} did not get the keyboard focus (it is on {}: {:?})",
+            self.focused(),
+            self.xdo(&["getwindowfocus", "getwindowname"])
+        );
+    }
+
+    /// The window with the keyboard focus.
+    fn focused(&self) -> String {
+        self.xdo(&["getwindowfocus", "-f"])
     }
 
     fn focus_main(&self) {

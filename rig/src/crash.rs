@@ -36,7 +36,14 @@ pub fn backtraces(exe: &Path, sysroot: Option<&Path>, core: &Path) -> String {
     let mut gdb = Command::new("gdb");
     gdb.args(["-batch", "-nx"]);
     if let Some(r) = sysroot {
-        gdb.args(["-ex", &format!("set sysroot {}", r.display())]);
+        // -iex: in force before the executable and the core are loaded. With
+        // -ex, gdb first resolved the core's libraries against the host's
+        // files (the host's OBS 29 has its own obs-websocket.so and libsrt at
+        // the same paths): frame #0 named a host symbol and `x/i $pc` read
+        // the host file's bytes (`add %al,(%rax)` where the chroot's
+        // obs-websocket has `cmpb $0x0,0xa3(%rax)`), so a row-30 crash of
+        // obs-websocket's known stop race went unrecognised in CI.
+        gdb.args(["-iex", &format!("set sysroot {}", r.display())]);
     }
     gdb.args([
         "-ex",
