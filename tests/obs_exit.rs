@@ -315,11 +315,20 @@ fn a_crash_in_a_root_is_read_with_the_roots_own_libraries() {
     // every thread, name the root's files (read from the host's, the first
     // one named a host function with the host's debug information).
     let root_s = root.to_string_lossy();
-    let first = bt.lines().find(|l| l.starts_with("#0 ")).unwrap_or_else(|| panic!("{bt}"));
-    assert!(first.contains(&format!(" from {root_s}/")), "read from the host: {first}\n{bt}");
+    let first = bt
+        .lines()
+        .find(|l| l.starts_with("#0 "))
+        .unwrap_or_else(|| panic!("{bt}"));
+    assert!(
+        first.contains(&format!(" from {root_s}/")),
+        "read from the host: {first}\n{bt}"
+    );
     let froms: Vec<&str> = bt.lines().filter_map(|l| l.split(" from ").nth(1)).collect();
     for f in froms {
-        assert!(f.starts_with(&*root_s), "a library read from the host, not the root: {f}\n{bt}");
+        assert!(
+            f.starts_with(&*root_s),
+            "a library read from the host, not the root: {f}\n{bt}"
+        );
     }
 }
 
